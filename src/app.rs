@@ -1,0 +1,93 @@
+//! Composition root: the only place that names concrete adapters. Settings in, services out.
+
+use crate::ask::retrieve::Retriever;
+use crate::config::Settings;
+use crate::infer::bert::{BertEmbedder, resolve_model_dir};
+use crate::infer::worker::EmbedWorker;
+use crate::ingest::{self, IngestError, IngestReport, Tuning};
+use crate::ports::{EmbedError, Embedder, GenerationStore, Snapshot, StoreError};
+use crate::store::analysis::{Analysis, AnalysisError};
+use crate::store::generation::FsGenerationStore;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Analysis(#[from] AnalysisError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("no index yet in {0}: run `clerk ingest` first")]
+    NoIndex(String),
+}
+
+/// The services the commands and the server use.
+pub struct App {
+    pub settings: Settings,
+    pub embedder: Arc<dyn Embedder>,
+    pub analysis: Arc<Analysis>,
+    pub store: Arc<dyn GenerationStore>,
+    pub retriever: Retriever,
+}
+
+impl App {
+    pub fn open(settings: Settings) -> Result<App, AppError> {
+        Self::open_with_cache(settings, QUERY_CACHE)
+    }
+
+    /// As [`App::open`], with the query cache sized (0 turns it off, for benchmarks).
+    pub fn open_with_cache(settings: Settings, cache_entries: usize) -> Result<App, AppError> {
+        let embedder = load_embedder(&settings, cache_entries)?;
+        let analysis = Arc::new(Analysis::load(&settings.ingest_dir)?);
+        let store: Arc<dyn GenerationStore> = Arc::new(FsGenerationStore::new(&settings.data_dir, Arc::clone(&analysis)));
+        let retriever = Retriever::new(Arc::clone(&embedder), settings.retrieval);
+        Ok(App { settings, embedder, analysis, store, retriever })
+    }
+
+    pub fn ingest(&self, dir: Option<&Path>, show_progress: bool) -> Result<IngestReport, AppError> {
+        let tuning = Tuning::load(&self.settings.ingest_dir)?;
+        let dir = dir.unwrap_or(&self.settings.knowledge_dir);
+        Ok(ingest::run(dir, &tuning, self.embedder.as_ref(), self.store.as_ref(), show_progress)?)
+    }
+
+    /// A generation store of its own for an eval suite's corpus.
+    pub fn suite_store(&self, suite: &str) -> Arc<dyn GenerationStore> {
+        let dir = self.settings.data_dir.join("eval").join(suite.replace(['/', '\\'], "__"));
+        Arc::new(FsGenerationStore::new(&dir, Arc::clone(&self.analysis)))
+    }
+
+    /// The published generation, refused if another embedder built it.
+    pub fn snapshot(&self) -> Result<Snapshot, AppError> {
+        let snapshot = self
+            .store
+            .open_current()?
+            .ok_or_else(|| AppError::NoIndex(self.settings.data_dir.display().to_string()))?;
+        if snapshot.manifest.embedder != self.embedder.id() {
+            return Err(StoreError::EmbedderMismatch {
+                built_with: snapshot.manifest.embedder.clone(),
+                configured: self.embedder.id().to_string(),
+            }
+            .into());
+        }
+        Ok(snapshot)
+    }
+}
+
+/// Query embeddings kept for repeated questions.
+const QUERY_CACHE: usize = 2048;
+
+/// The configured model on its worker thread, with a query cache of `cache_entries`.
+pub fn load_embedder(settings: &Settings, cache_entries: usize) -> Result<Arc<dyn Embedder>, AppError> {
+    let dir = resolve_model_dir(&settings.models_dir, &settings.embedder.model)?;
+    if settings.embedder.threads > 0 {
+        // candle's CPU kernels size their pool from this variable on first use.
+        // SAFETY: set once at start-up, before any other thread reads the environment.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", settings.embedder.threads.to_string()) };
+    }
+    let model = BertEmbedder::load(&dir, settings.embedder.languages.clone())?;
+    Ok(Arc::new(EmbedWorker::spawn(model, settings.embedder.batch_size, cache_entries)))
+}

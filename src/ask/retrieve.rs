@@ -1,0 +1,191 @@
+//! Hybrid retrieval: BM25 and dense legs run concurrently and are fused by reciprocal rank
+//! (score = sum of weight / (k + rank) over the legs, weights per leg and query language).
+//! Chunks whose exact code field matches a code or SKU in the query come first. The
+//! dense leg does not vote on text in a language the embedder does not declare.
+
+use crate::config::RetrievalSettings;
+use crate::domain::{Filters, Hit, Lang, SearchMode};
+use crate::ports::{EmbedError, EmbedKind, Embedder, Scored, Snapshot, StoreError};
+use crate::text::detect_lang;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetrieveError {
+    #[error("the query is empty")]
+    EmptyQuery,
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: String,
+    pub k: usize,
+    pub mode: SearchMode,
+    pub filters: Filters,
+}
+
+/// What each leg contributed, for traces and evals.
+#[derive(Debug, Clone, Default)]
+pub struct LegTrace {
+    pub lang: Option<Lang>,
+    pub bm25: usize,
+    pub dense: usize,
+    pub dense_skipped: bool,
+    pub exact: usize,
+}
+
+pub struct Retriever {
+    embedder: Arc<dyn Embedder>,
+    settings: RetrievalSettings,
+}
+
+impl Retriever {
+    pub fn new(embedder: Arc<dyn Embedder>, settings: RetrievalSettings) -> Self {
+        Self { embedder, settings }
+    }
+
+    pub fn embedder(&self) -> &Arc<dyn Embedder> {
+        &self.embedder
+    }
+
+    pub fn search(&self, snapshot: &Snapshot, req: &SearchRequest) -> Result<(Vec<Hit>, LegTrace), RetrieveError> {
+        let query = req.query.trim();
+        if query.is_empty() {
+            return Err(RetrieveError::EmptyQuery);
+        }
+        let lang = detect_lang(query);
+        let s = &self.settings;
+        let (bm25_weight, dense_weight) = match lang {
+            Lang::En => (s.bm25_weight_en, s.dense_weight_en),
+            Lang::Zh => (s.bm25_weight_zh, s.dense_weight_zh),
+        };
+        let depth = s.candidates.max(req.k);
+        let run_bm25 = req.mode != SearchMode::Dense;
+        // In hybrid mode an embedder that does not know the question's language is not asked.
+        let run_dense = match req.mode {
+            SearchMode::Bm25 => false,
+            SearchMode::Dense => true,
+            SearchMode::Hybrid => self.embedder.supports(lang) && dense_weight > 0.0,
+        };
+        let mut trace = LegTrace { lang: Some(lang), dense_skipped: req.mode == SearchMode::Hybrid && !run_dense, ..Default::default() };
+
+        let (bm25, dense) = std::thread::scope(|scope| {
+            let dense = run_dense.then(|| scope.spawn(|| self.dense_leg(snapshot, query, depth, &req.filters, req.mode)));
+            let bm25 = if run_bm25 { snapshot.text.search(query, depth, &req.filters) } else { Ok(Vec::new()) };
+            let dense = match dense {
+                Some(handle) => handle.join().unwrap_or(Err(RetrieveError::Embed(EmbedError::WorkerGone))),
+                None => Ok(Vec::new()),
+            };
+            (bm25, dense)
+        });
+        let (bm25, dense) = (bm25?, dense?);
+        trace.bm25 = bm25.len();
+        trace.dense = dense.len();
+
+        let fused: Vec<Scored> = match req.mode {
+            SearchMode::Bm25 => bm25,
+            SearchMode::Dense => dense,
+            SearchMode::Hybrid => fuse(&[(&bm25, bm25_weight), (&dense, dense_weight)], s.rrf_k),
+        };
+        let codes = crate::text::query_codes(query);
+        let exact: HashSet<u32> = snapshot.text.exact_codes(&codes, &req.filters)?.into_iter().collect();
+        trace.exact = exact.len();
+        let ranked = exact_first(fused, &exact);
+        let hits = ranked
+            .into_iter()
+            .take(req.k)
+            .filter_map(|s| {
+                let c = snapshot.chunks.get(s.ordinal as usize)?;
+                Some(Hit {
+                    chunk_id: c.id.clone(),
+                    doc_id: c.doc_id.clone(),
+                    title: c.title.clone(),
+                    section: c.section.clone(),
+                    path: c.path.clone(),
+                    text: c.text.clone(),
+                    score: s.score,
+                })
+            })
+            .collect();
+        Ok((hits, trace))
+    }
+
+    fn dense_leg(&self, snapshot: &Snapshot, query: &str, depth: usize, filters: &Filters, mode: SearchMode) -> Result<Vec<Scored>, RetrieveError> {
+        let vector = self.embedder.embed(&[query.to_string()], EmbedKind::Query)?.pop().unwrap_or_default();
+        let chunks = &snapshot.chunks;
+        let restrict_lang = mode == SearchMode::Hybrid;
+        let admit = |ordinal: u32| {
+            chunks.get(ordinal as usize).is_some_and(|c| {
+                filters.admits(c) && (!restrict_lang || self.embedder.supports(c.lang))
+            })
+        };
+        Ok(snapshot.vectors.search(&vector, depth, &admit))
+    }
+}
+
+/// Weighted reciprocal-rank fusion.
+pub fn fuse(legs: &[(&[Scored], f32)], k: f32) -> Vec<Scored> {
+    let mut scores: HashMap<u32, f32> = HashMap::new();
+    for (hits, weight) in legs {
+        if *weight <= 0.0 {
+            continue;
+        }
+        for (rank, hit) in hits.iter().enumerate() {
+            *scores.entry(hit.ordinal).or_default() += weight / (k + rank as f32 + 1.0);
+        }
+    }
+    let mut fused: Vec<Scored> = scores.into_iter().map(|(ordinal, score)| Scored { ordinal, score }).collect();
+    fused.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.ordinal.cmp(&b.ordinal)));
+    fused
+}
+
+/// Exact code/SKU matches first (in their fused order, unranked ones after), then the rest.
+fn exact_first(fused: Vec<Scored>, exact: &HashSet<u32>) -> Vec<Scored> {
+    if exact.is_empty() {
+        return fused;
+    }
+    let top = fused.first().map_or(0.0, |s| s.score);
+    let ranked: HashSet<u32> = fused.iter().map(|s| s.ordinal).collect();
+    let mut unranked: Vec<u32> = exact.iter().copied().filter(|o| !ranked.contains(o)).collect();
+    unranked.sort_unstable();
+    let (mut first, rest): (Vec<Scored>, Vec<Scored>) = fused.into_iter().partition(|s| exact.contains(&s.ordinal));
+    first.extend(unranked.into_iter().map(|ordinal| Scored { ordinal, score: 0.0 }));
+    // Lift exact matches above every other score so the order and the scores agree.
+    for s in &mut first {
+        s.score += top + 1.0;
+    }
+    first.extend(rest);
+    first
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(ordinal: u32) -> Scored {
+        Scored { ordinal, score: 0.0 }
+    }
+
+    #[test]
+    fn rrf_rewards_agreement_and_respects_weights() {
+        let bm25 = [s(1), s(2), s(3)];
+        let dense = [s(3), s(1), s(4)];
+        let fused = fuse(&[(&bm25, 1.0), (&dense, 1.0)], 60.0);
+        assert_eq!(fused.iter().map(|x| x.ordinal).collect::<Vec<_>>(), vec![1, 3, 2, 4]);
+        let bm25_only = fuse(&[(&bm25, 1.0), (&dense, 0.0)], 60.0);
+        assert_eq!(bm25_only.iter().map(|x| x.ordinal).collect::<Vec<_>>(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn exact_matches_lead() {
+        let fused = vec![Scored { ordinal: 1, score: 0.5 }, Scored { ordinal: 2, score: 0.4 }];
+        let exact: HashSet<u32> = [2, 9].into_iter().collect();
+        let ranked = exact_first(fused, &exact);
+        assert_eq!(ranked.iter().map(|x| x.ordinal).collect::<Vec<_>>(), vec![2, 9, 1]);
+        assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+}

@@ -1,0 +1,239 @@
+//! Settings, layered as CONTRACT.md fixes: defaults -> `clerk.toml` -> `CLERK_*` environment
+//! -> flags. clap resolves flag-over-env; this module puts the file and the defaults below
+//! them and validates the result once into [`Settings`].
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid setting {key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// Values the command line (flags, or their `CLERK_*` variables) may set.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub knowledge: Option<PathBuf>,
+    pub addr: Option<String>,
+    pub models_dir: Option<PathBuf>,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    knowledge: Option<PathBuf>,
+    ingest_dir: Option<PathBuf>,
+    addr: Option<String>,
+    models_dir: Option<PathBuf>,
+    #[serde(default)]
+    embedder: EmbedderFile,
+    #[serde(default)]
+    retrieval: RetrievalFile,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmbedderFile {
+    model: Option<String>,
+    languages: Option<Vec<String>>,
+    batch_size: Option<usize>,
+    threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetrievalFile {
+    rrf_k: Option<f32>,
+    candidates: Option<usize>,
+    bm25_weight_en: Option<f32>,
+    dense_weight_en: Option<f32>,
+    bm25_weight_zh: Option<f32>,
+    dense_weight_zh: Option<f32>,
+}
+
+/// How the embedding model is chosen and run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbedderSettings {
+    /// A directory under `models_dir`, a path, or a model hub id.
+    pub model: String,
+    /// Overrides the languages the model declares ("en", "zh").
+    pub languages: Option<Vec<crate::domain::Lang>>,
+    pub batch_size: usize,
+    /// Compute threads for the model; 0 lets the library decide.
+    pub threads: usize,
+}
+
+/// Reciprocal-rank fusion knobs, with a weight per leg and language.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetrievalSettings {
+    pub rrf_k: f32,
+    /// How many candidates each leg hands to fusion.
+    pub candidates: usize,
+    pub bm25_weight_en: f32,
+    pub dense_weight_en: f32,
+    pub bm25_weight_zh: f32,
+    pub dense_weight_zh: f32,
+}
+
+impl Default for RetrievalSettings {
+    fn default() -> Self {
+        Self {
+            rrf_k: 60.0,
+            candidates: 100,
+            bm25_weight_en: 1.0,
+            dense_weight_en: 1.0,
+            bm25_weight_zh: 1.0,
+            dense_weight_zh: 1.0,
+        }
+    }
+}
+
+/// Everything validated, ready for `app` to build adapters from.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub knowledge_dir: PathBuf,
+    pub ingest_dir: PathBuf,
+    pub addr: SocketAddr,
+    pub models_dir: PathBuf,
+    pub embedder: EmbedderSettings,
+    pub retrieval: RetrievalSettings,
+}
+
+pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";
+
+impl Settings {
+    /// Builds settings from the config file (explicit path, or `./clerk.toml` when present)
+    /// under the command-line overrides.
+    pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let file = match &overrides.config {
+            Some(path) => read_file(path)?,
+            None if Path::new("clerk.toml").exists() => read_file(Path::new("clerk.toml"))?,
+            None => FileConfig::default(),
+        };
+        Self::merge(file, overrides)
+    }
+
+    fn merge(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError> {
+        let addr_text = o.addr.clone().or(file.addr).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let addr = addr_text.parse().map_err(|e| ConfigError::Invalid {
+            key: "addr",
+            message: format!("{addr_text:?} is not host:port ({e})"),
+        })?;
+        let languages = match file.embedder.languages {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .map(|l| {
+                        crate::domain::Lang::parse(l).ok_or_else(|| ConfigError::Invalid {
+                            key: "embedder.languages",
+                            message: format!("unknown language {l:?} (use \"en\" or \"zh\")"),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        let batch_size = file.embedder.batch_size.unwrap_or(32);
+        if batch_size == 0 || batch_size > 1024 {
+            return Err(ConfigError::Invalid {
+                key: "embedder.batch_size",
+                message: format!("{batch_size} is outside 1..=1024"),
+            });
+        }
+        let d = RetrievalSettings::default();
+        let r = file.retrieval;
+        let retrieval = RetrievalSettings {
+            rrf_k: r.rrf_k.unwrap_or(d.rrf_k),
+            candidates: r.candidates.unwrap_or(d.candidates),
+            bm25_weight_en: r.bm25_weight_en.unwrap_or(d.bm25_weight_en),
+            dense_weight_en: r.dense_weight_en.unwrap_or(d.dense_weight_en),
+            bm25_weight_zh: r.bm25_weight_zh.unwrap_or(d.bm25_weight_zh),
+            dense_weight_zh: r.dense_weight_zh.unwrap_or(d.dense_weight_zh),
+        };
+        if !(retrieval.rrf_k > 0.0) {
+            return Err(ConfigError::Invalid { key: "retrieval.rrf_k", message: "must be > 0".into() });
+        }
+        if retrieval.candidates == 0 {
+            return Err(ConfigError::Invalid { key: "retrieval.candidates", message: "must be > 0".into() });
+        }
+        let weights = [
+            retrieval.bm25_weight_en,
+            retrieval.dense_weight_en,
+            retrieval.bm25_weight_zh,
+            retrieval.dense_weight_zh,
+        ];
+        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+            return Err(ConfigError::Invalid {
+                key: "retrieval.*_weight_*",
+                message: "weights must be finite and >= 0".into(),
+            });
+        }
+        Ok(Settings {
+            data_dir: o.data_dir.clone().or(file.data_dir).unwrap_or_else(|| "./data".into()),
+            knowledge_dir: o.knowledge.clone().or(file.knowledge).unwrap_or_else(|| "./knowledge".into()),
+            ingest_dir: file.ingest_dir.unwrap_or_else(|| "./ingest".into()),
+            addr,
+            models_dir: o.models_dir.clone().or(file.models_dir).unwrap_or_else(|| "./models".into()),
+            embedder: EmbedderSettings {
+                model: o.model.clone().or(file.embedder.model).unwrap_or_else(|| DEFAULT_MODEL.into()),
+                languages,
+                batch_size,
+                threads: file.embedder.threads.unwrap_or(0),
+            },
+            retrieval,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> FileConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn defaults_then_file_then_overrides() {
+        let s = Settings::merge(FileConfig::default(), &Overrides::default()).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.embedder.model, DEFAULT_MODEL);
+
+        let file = parse("data_dir = \"/srv/clerk\"\naddr = \"0.0.0.0:9000\"\n[retrieval]\nrrf_k = 30\n");
+        let s = Settings::merge(file.clone(), &Overrides::default()).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/srv/clerk"));
+        assert_eq!(s.retrieval.rrf_k, 30.0);
+
+        let o = Overrides { data_dir: Some("/tmp/x".into()), ..Default::default() };
+        let s = Settings::merge(file, &o).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(s.addr.to_string(), "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = Settings::merge(parse("addr = \"nowhere\""), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("addr"), "{err}");
+        let err = Settings::merge(parse("[embedder]\nlanguages = [\"fr\"]"), &Overrides::default())
+            .unwrap_err();
+        assert!(err.to_string().contains("fr"), "{err}");
+        assert!(toml::from_str::<FileConfig>("colour = 1").is_err(), "unknown keys are refused");
+    }
+}

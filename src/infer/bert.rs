@@ -1,0 +1,250 @@
+//! A BERT-family sentence embedder on candle, equivalent to sentence-transformers: tokenise
+//! (truncating to the model's max sequence length), encode, pool over the attention mask
+//! (mean, or CLS where the model's pooling config says so), L2-normalise.
+//!
+//! Accepts any model directory with `config.json`, `tokenizer.json` and `model.safetensors`;
+//! `1_Pooling/config.json`, `sentence_bert_config.json` and the model card's `language`
+//! list are read when present. An optional `clerk-model.toml` sets query/passage prefixes
+//! and languages for models that need them (e5, bge).
+
+use crate::domain::Lang;
+use crate::ports::{EmbedError, EmbedKind, Embedder};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pooling {
+    Mean,
+    Cls,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ModelOptions {
+    query_prefix: Option<String>,
+    passage_prefix: Option<String>,
+    languages: Option<Vec<String>>,
+    max_tokens: Option<usize>,
+}
+
+pub struct BertEmbedder {
+    id: String,
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+    dims: usize,
+    max_tokens: usize,
+    pooling: Pooling,
+    languages: Vec<Lang>,
+    query_prefix: String,
+    passage_prefix: String,
+}
+
+fn bad(path: &Path, e: impl std::fmt::Display) -> EmbedError {
+    EmbedError::BadModel(format!("{}: {e}", path.display()))
+}
+
+fn inference(e: candle_core::Error) -> EmbedError {
+    EmbedError::Inference(e.to_string())
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, EmbedError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| bad(path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(bad(path, e)),
+    }
+}
+
+/// Languages named in a Hugging Face model card's front matter (`language: en` or a list).
+fn card_languages(dir: &Path) -> Option<Vec<Lang>> {
+    let text = std::fs::read_to_string(dir.join("README.md")).ok()?;
+    let front = text.strip_prefix("---\n")?.split("\n---").next()?;
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(front).ok()?;
+    let names: Vec<String> = match doc.get("language")? {
+        serde_yaml_ng::Value::String(s) => vec![s.clone()],
+        serde_yaml_ng::Value::Sequence(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        _ => return None,
+    };
+    if names.iter().any(|n| n == "multilingual") {
+        return Some(vec![Lang::En, Lang::Zh]);
+    }
+    let langs: Vec<Lang> = names.iter().filter_map(|n| Lang::parse(n)).collect();
+    (!langs.is_empty()).then_some(langs)
+}
+
+impl BertEmbedder {
+    /// Loads a model directory. `languages` overrides what the model declares.
+    pub fn load(dir: &Path, languages: Option<Vec<Lang>>) -> Result<Self, EmbedError> {
+        for required in ["config.json", "tokenizer.json", "model.safetensors"] {
+            if !dir.join(required).is_file() {
+                return Err(EmbedError::ModelNotFound(format!(
+                    "{} has no {required} (a BERT-family model directory needs config.json, tokenizer.json and model.safetensors)",
+                    dir.display()
+                )));
+            }
+        }
+        let config_path = dir.join("config.json");
+        let config: Config = read_json(&config_path)?.ok_or_else(|| bad(&config_path, "missing"))?;
+        let options: ModelOptions = match std::fs::read_to_string(dir.join("clerk-model.toml")) {
+            Ok(text) => toml::from_str(&text).map_err(|e| bad(&dir.join("clerk-model.toml"), e))?,
+            Err(_) => ModelOptions::default(),
+        };
+        let pooling = match read_json::<serde_json::Value>(&dir.join("1_Pooling/config.json"))? {
+            Some(p) if p.get("pooling_mode_cls_token").and_then(|v| v.as_bool()) == Some(true) => Pooling::Cls,
+            _ => Pooling::Mean,
+        };
+        let st_max = read_json::<serde_json::Value>(&dir.join("sentence_bert_config.json"))?
+            .and_then(|v| v.get("max_seq_length").and_then(|m| m.as_u64()))
+            .map(|m| m as usize);
+        let max_tokens =
+            options.max_tokens.or(st_max).unwrap_or(512).min(config.max_position_embeddings);
+
+        let tokenizer_path = dir.join("tokenizer.json");
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path).map_err(|e| bad(&tokenizer_path, e))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: max_tokens, ..Default::default() }))
+            .map_err(|e| bad(&tokenizer_path, e))?;
+        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+
+        let weights = dir.join("model.safetensors");
+        let device = Device::Cpu;
+        // SAFETY: the weights file is memory-mapped read-only and not modified while loaded.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
+            .map_err(|e| bad(&weights, e))?;
+        let model = BertModel::load(vb, &config).map_err(|e| bad(&weights, e))?;
+
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("model").to_string();
+        let fingerprint = fingerprint(&weights)?;
+        let e5 = name.to_lowercase().contains("e5");
+        let languages = match languages.or_else(|| {
+            options.languages.as_ref().map(|l| l.iter().filter_map(|s| Lang::parse(s)).collect())
+        }) {
+            Some(l) => l,
+            None => card_languages(dir).unwrap_or_else(|| vec![Lang::En]),
+        };
+        Ok(Self {
+            id: format!("{name}@{fingerprint}"),
+            model,
+            tokenizer,
+            device,
+            dims: config.hidden_size,
+            max_tokens,
+            pooling,
+            languages,
+            query_prefix: options.query_prefix.unwrap_or_else(|| if e5 { "query: ".into() } else { String::new() }),
+            passage_prefix: options.passage_prefix.unwrap_or_else(|| if e5 { "passage: ".into() } else { String::new() }),
+        })
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// One forward pass over texts of similar length.
+    fn embed_batch(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let encodings =
+            self.tokenizer.encode_batch(texts, true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let rows = encodings.len();
+        let len = encodings.first().map_or(0, |e| e.get_ids().len());
+        let mut ids = Vec::with_capacity(rows * len);
+        let mut mask = Vec::with_capacity(rows * len);
+        for e in &encodings {
+            ids.extend_from_slice(e.get_ids());
+            mask.extend_from_slice(e.get_attention_mask());
+        }
+        let ids = Tensor::from_vec(ids, (rows, len), &self.device).map_err(inference)?;
+        let mask = Tensor::from_vec(mask, (rows, len), &self.device).map_err(inference)?;
+        let type_ids = ids.zeros_like().map_err(inference)?;
+        let hidden = self.model.forward(&ids, &type_ids, Some(&mask)).map_err(inference)?;
+        let pooled = match self.pooling {
+            Pooling::Cls => hidden.narrow(1, 0, 1).and_then(|t| t.squeeze(1)),
+            Pooling::Mean => (|| {
+                let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+                let summed = hidden.broadcast_mul(&m)?.sum(1)?;
+                summed.broadcast_div(&m.sum(1)?.clamp(1e-9, f64::MAX)?)
+            })(),
+        }
+        .map_err(inference)?;
+        let norms = pooled.sqr().and_then(|t| t.sum_keepdim(1)).and_then(|t| t.sqrt()).map_err(inference)?;
+        let normalised = pooled.broadcast_div(&norms.clamp(1e-12, f64::MAX).map_err(inference)?).map_err(inference)?;
+        normalised.to_vec2::<f32>().map_err(inference)
+    }
+}
+
+/// Short content fingerprint of the weights, so a changed model never mixes its vectors
+/// with an old generation's.
+fn fingerprint(weights: &Path) -> Result<String, EmbedError> {
+    let file = std::fs::File::open(weights).map_err(|e| bad(weights, e))?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(file).map_err(|e| bad(weights, e))?;
+    Ok(hasher.finalize().to_hex()[..12].to_string())
+}
+
+impl Embedder for BertEmbedder {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn dims(&self) -> usize {
+        self.dims
+    }
+
+    fn languages(&self) -> &[Lang] {
+        &self.languages
+    }
+
+    fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    fn count_tokens(&self, text: &str) -> Result<usize, EmbedError> {
+        self.tokenizer
+            .encode_fast(text, true)
+            .map(|e| e.get_ids().len())
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))
+    }
+
+    /// Texts are embedded in batches of similar length (less padding), results returned in
+    /// input order.
+    fn embed(&self, texts: &[String], kind: EmbedKind) -> Result<Vec<Vec<f32>>, EmbedError> {
+        const BATCH: usize = 32;
+        let prefix = match kind {
+            EmbedKind::Query => &self.query_prefix,
+            EmbedKind::Passage => &self.passage_prefix,
+        };
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut out = vec![Vec::new(); texts.len()];
+        for group in order.chunks(BATCH) {
+            let batch: Vec<String> = group.iter().map(|&i| format!("{prefix}{}", texts[i])).collect();
+            for (&i, vector) in group.iter().zip(self.embed_batch(batch)?) {
+                out[i] = vector;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Finds a model directory for a configured name: a path, a folder under `models_dir`
+/// (also by the last part of a hub id such as `sentence-transformers/all-MiniLM-L6-v2`).
+pub fn resolve_model_dir(models_dir: &Path, spec: &str) -> Result<PathBuf, EmbedError> {
+    let direct = PathBuf::from(spec);
+    if direct.join("config.json").is_file() {
+        return Ok(direct);
+    }
+    let mut candidates = vec![models_dir.join(spec)];
+    if let Some(last) = spec.rsplit('/').next() {
+        candidates.push(models_dir.join(last));
+    }
+    if let Some(found) = candidates.into_iter().find(|c| c.join("config.json").is_file()) {
+        return Ok(found);
+    }
+    Err(EmbedError::ModelNotFound(format!(
+        "no model directory for {spec:?} (looked in {} and at the path itself); run scripts/setup.sh to fetch the default model, or put a BERT-family model directory there",
+        models_dir.display()
+    )))
+}

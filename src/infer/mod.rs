@@ -1,0 +1,4 @@
+//! Model inference on candle: the BERT-family embedder and the thread it runs on.
+
+pub mod bert;
+pub mod worker;

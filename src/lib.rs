@@ -1,0 +1,39 @@
+//! # Clerk
+//!
+//! A self-hosted knowledge assistant for retailers, e-commerce shops and manufacturers.
+//!
+//! ## Map
+//! ```text
+//! domain  plain data (Chunk, Hit, Lang, ...)           imports nothing in-crate
+//! text    language detection, code/SKU normalisation   imports domain
+//! ports   the seams: Embedder, TextIndex, VectorIndex, GenerationStore
+//! config  defaults -> clerk.toml -> CLERK_* -> flags, validated once
+//! ingest  Markdown -> sections -> chunks -> vectors -> a new generation   (pipeline)
+//! ask     one turn; today: hybrid retrieval and fusion                    (pipeline)
+//! eval    BEIR-style retrieval suites and their metrics                   (pipeline)
+//! infer   candle BERT embedder on its own thread                          (adapter)
+//! store   tantivy + jieba analysis, flat vector index, generations       (adapter)
+//! app     composition root: the only module naming adapters
+//! cli     clap definitions; main.rs is thin glue
+//! ```
+//!
+//! Import rules: pipelines use domain + ports (+ text, config), never adapters; adapters use
+//! domain + ports, never each other (store's text index may use `text`); only `app` names
+//! concrete adapters.
+//!
+//! ## One ingest run
+//! walk -> front matter + hash -> diff with the manifest -> sections -> chunks -> embed new
+//! chunks -> write a new generation -> publish by atomic rename.
+
+pub mod app;
+pub mod ask;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod eval;
+pub mod infer;
+pub mod ingest;
+pub mod ports;
+pub mod store;
+pub mod text;

@@ -1,0 +1,147 @@
+//! The `clerk` binary: parse flags, set up logging, dispatch. Errors end here (anyhow).
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use clerk::app::App;
+use clerk::ask::retrieve::SearchRequest;
+use clerk::cli::{BenchCommand, Cli, Command};
+use clerk::config::{Overrides, Settings};
+use clerk::domain::{Filters, SearchMode};
+use clerk::eval::beir::BeirSuite;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CLERK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+fn settings(cli: &Cli) -> Result<Settings> {
+    let g = &cli.global;
+    let overrides = Overrides {
+        config: g.config.clone(),
+        data_dir: g.data_dir.clone(),
+        knowledge: g.knowledge.clone(),
+        addr: g.addr.clone(),
+        models_dir: g.models_dir.clone(),
+        model: g.model.clone(),
+    };
+    Ok(Settings::load(&overrides)?)
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let settings = settings(&cli)?;
+    let tty = std::io::stderr().is_terminal();
+    match cli.command {
+        Command::Ingest { dir } => {
+            let app = App::open(settings)?;
+            let report = app.ingest(dir.as_deref(), tty)?;
+            for (path, reason) in &report.skipped {
+                eprintln!("skipped {path}: {reason}");
+            }
+            println!("{report}");
+        }
+        Command::Search { query, k, mode, doc_type, product, lang, json } => {
+            let app = App::open(settings)?;
+            let snapshot = app.snapshot()?;
+            let request = SearchRequest {
+                query,
+                k: k.clamp(1, 1000),
+                mode: mode.into(),
+                filters: Filters { doc_type, product, lang },
+            };
+            let started = std::time::Instant::now();
+            let (hits, _) = app.retriever.search(&snapshot, &request)?;
+            let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "hits": hits, "took_ms": took_ms }))?);
+            } else if hits.is_empty() {
+                println!("no results");
+            } else {
+                for (i, hit) in hits.iter().enumerate() {
+                    let snippet: String = hit.text.chars().take(160).collect::<String>().replace('\n', " ");
+                    println!("{:>2}. [{:.4}] {} — {}\n    {}\n    {}", i + 1, hit.score, hit.title, hit.section, hit.path, snippet);
+                }
+            }
+        }
+        Command::Eval { suites, json, split, modes } => {
+            let app = App::open(settings)?;
+            let mut report = Vec::new();
+            println!("{:<28} {:<7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8}", "suite", "mode", "queries", "nDCG@10", "R@1", "R@10", "R@100", "MRR@10", "p50 ms");
+            for dir in &suites {
+                let suite = BeirSuite::load(dir, &split)?;
+                let store = app.suite_store(&suite.name);
+                let (snapshot, embedded) = suite.index(app.embedder.as_ref(), store.as_ref(), tty)?;
+                if embedded > 0 {
+                    eprintln!("{}: embedded {embedded} passages", suite.name);
+                }
+                let mut figures = Vec::new();
+                for mode in &modes {
+                    let f = clerk::eval::beir::score_mode(&suite, &snapshot, &app.retriever, SearchMode::from(*mode))?;
+                    println!(
+                        "{:<28} {:<7} {:>7} {:>8.4} {:>8.4} {:>8.4} {:>9.4} {:>8.4} {:>8.2}",
+                        suite.name, f.mode, f.queries, f.ndcg_10, f.recall_1, f.recall_10, f.recall_100, f.mrr_10, f.latency_p50_ms
+                    );
+                    figures.push(f);
+                }
+                report.push(serde_json::json!({ "suite": suite.name, "split": split, "passages": suite.corpus.len(), "modes": figures }));
+            }
+            if let Some(path) = json {
+                write_json(&path, &serde_json::json!({ "embedder": app.embedder.id(), "suites": report }))?;
+            }
+        }
+        Command::Bench { what } => match what {
+            BenchCommand::Embed { texts, json } => {
+                let app = App::open_with_cache(settings, 0)?;
+                let f = clerk::bench::embed(&app, texts)?;
+                println!("model                 {}", f.model);
+                println!("query embedding       p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  ({} runs)", f.query_latency.p50_ms, f.query_latency.p95_ms, f.query_latency.p99_ms, f.query_latency.runs);
+                println!("throughput batch 1    {:.1} texts/s", f.batch1_texts_per_s);
+                println!("throughput batch 32   {:.1} texts/s", f.batch32_texts_per_s);
+                println!("throughput batch 64   {:.1} texts/s", f.batch64_texts_per_s);
+                if let Some(m) = f.peak_memory_mib {
+                    println!("peak memory           {m:.0} MiB");
+                }
+                if let Some(path) = json {
+                    write_json(&path, &f)?;
+                }
+            }
+            BenchCommand::Search { corpus, queries, json } => {
+                let app = App::open_with_cache(settings, 0)?;
+                let corpus = corpus.unwrap_or_else(|| PathBuf::from("../shared/benchmarks/beir-scifact"));
+                let f = clerk::bench::search(&app, &corpus, queries)?;
+                println!("ingest (sample knowledge base, cold)  {:.1} docs/s, {:.1} chunks/s, {:.1} s", f.ingest_docs_per_s, f.ingest_chunks_per_s, f.ingest_seconds);
+                println!("search on {} ({} passages)", f.corpus, f.passages);
+                for (mode, l) in &f.modes {
+                    println!("  {mode:<7} p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  ({} queries)", l.p50_ms, l.p95_ms, l.p99_ms, l.runs);
+                }
+                if let Some(m) = f.peak_memory_mib {
+                    println!("peak memory  {m:.0} MiB");
+                }
+                if let Some(path) = json {
+                    write_json(&path, &f)?;
+                }
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,140 @@
+//! The seams between pipelines and adapters: small traits, their errors, and the values
+//! that cross them. Pipelines (`ingest`, `ask`, `eval`) see only these; `app` picks the
+//! concrete adapters.
+
+use crate::domain::{Chunk, Filters, Lang};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Whether a text is a question or a stored passage: some models (e5, bge) embed them with
+/// different prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmbedKind {
+    Query,
+    Passage,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("model not found: {0}")]
+    ModelNotFound(String),
+    #[error("model files are not usable: {0}")]
+    BadModel(String),
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    #[error("inference failed: {0}")]
+    Inference(String),
+    #[error("the embedding worker is overloaded")]
+    Overloaded,
+    #[error("the embedding worker has stopped")]
+    WorkerGone,
+}
+
+/// Turns texts into unit-length vectors.
+pub trait Embedder: Send + Sync {
+    /// Identity recorded in every index generation; vectors of another id are never mixed in.
+    fn id(&self) -> &str;
+    fn dims(&self) -> usize;
+    /// Languages whose text this model embeds meaningfully.
+    fn languages(&self) -> &[Lang];
+    /// Longest input in model tokens; chunking keeps passages under it.
+    fn max_tokens(&self) -> usize;
+    fn count_tokens(&self, text: &str) -> Result<usize, EmbedError>;
+    fn embed(&self, texts: &[String], kind: EmbedKind) -> Result<Vec<Vec<f32>>, EmbedError>;
+
+    fn supports(&self, lang: Lang) -> bool {
+        self.languages().contains(&lang)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("i/o on {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("text index: {0}")]
+    TextIndex(String),
+    #[error("index data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("index was built with embedder {built_with:?}, but {configured:?} is configured; re-ingest")]
+    EmbedderMismatch { built_with: String, configured: String },
+}
+
+impl StoreError {
+    pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        StoreError::Io { path: path.as_ref().display().to_string(), source }
+    }
+}
+
+/// A chunk's position in its generation's chunk table, and a leg's score for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    pub ordinal: u32,
+    pub score: f32,
+}
+
+/// Full-text search over one generation (BM25).
+pub trait TextIndex: Send + Sync {
+    fn search(&self, query: &str, k: usize, filters: &Filters) -> Result<Vec<Scored>, StoreError>;
+    /// Chunks whose exact code field equals one of the normalised codes or SKUs.
+    fn exact_codes(&self, codes: &[String], filters: &Filters) -> Result<Vec<u32>, StoreError>;
+}
+
+/// Nearest-neighbour search over one generation's vectors (inner product on unit vectors).
+pub trait VectorIndex: Send + Sync {
+    fn dims(&self) -> usize;
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The k best chunks among those `admit` accepts.
+    fn search(&self, query: &[f32], k: usize, admit: &dyn Fn(u32) -> bool) -> Vec<Scored>;
+    fn vector(&self, ordinal: u32) -> Option<&[f32]>;
+}
+
+/// What an ingest run recorded about one source file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub hash: String,
+    pub doc_id: String,
+    pub chunks: usize,
+}
+
+/// The record of one generation: which embedder built it and from which files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub generation: u64,
+    pub embedder: String,
+    pub dims: usize,
+    pub created_at: String,
+    pub documents: usize,
+    pub chunks: usize,
+    pub files: BTreeMap<String, FileEntry>,
+}
+
+/// One published generation, opened for reading: an immutable snapshot.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub manifest: Arc<Manifest>,
+    pub chunks: Arc<Vec<Chunk>>,
+    pub text: Arc<dyn TextIndex>,
+    pub vectors: Arc<dyn VectorIndex>,
+}
+
+/// Everything a new generation holds; vectors are row-major, one row per chunk.
+pub struct GenerationBuild<'a> {
+    pub embedder: &'a str,
+    pub dims: usize,
+    pub chunks: &'a [Chunk],
+    pub vectors: &'a [f32],
+    pub files: BTreeMap<String, FileEntry>,
+}
+
+/// Where generations live. One writer; readers open immutable snapshots.
+pub trait GenerationStore: Send + Sync {
+    /// The published generation, if any.
+    fn open_current(&self) -> Result<Option<Snapshot>, StoreError>;
+    /// Writes a complete new generation, then publishes it atomically. A crash before the
+    /// publish leaves the previous generation current and whole.
+    fn publish(&self, build: GenerationBuild<'_>) -> Result<Manifest, StoreError>;
+}

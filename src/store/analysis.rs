@@ -1,0 +1,268 @@
+//! Text analysis for both languages, as a tantivy tokenizer: Han runs are cut by jieba
+//! (search mode, with the user dictionary) and also into character bigrams for recall;
+//! other runs are split into words (lower-cased and stemmed by the filters after this
+//! tokenizer); code-like mentions ("E-21") add their normalised form; and every synonym
+//! group whose phrase occurs adds the group's key, so "robot vacuum" meets "扫地机器人".
+
+use crate::text::{find_codes, is_cjk};
+use jieba_rs::Jieba;
+use serde::Deserialize;
+use std::path::Path;
+use std::sync::Arc;
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer, Token, TokenStream,
+    Tokenizer,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SynonymFile {
+    #[serde(default)]
+    group: Vec<SynonymGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SynonymGroup {
+    terms: Vec<String>,
+}
+
+/// Shared, immutable analysis resources.
+pub struct Analysis {
+    jieba: Jieba,
+    /// (key token, lower-cased phrases) per synonym group.
+    synonyms: Vec<(String, Vec<String>)>,
+}
+
+impl Analysis {
+    /// Loads jieba's default dictionary plus `dict.txt`, and `synonyms.toml`, from the ingest
+    /// tuning directory. Missing files are fine (defaults); malformed ones are errors.
+    pub fn load(ingest_dir: &Path) -> Result<Analysis, AnalysisError> {
+        let mut jieba = Jieba::new();
+        let dict_path = ingest_dir.join("dict.txt");
+        if dict_path.exists() {
+            let file = std::fs::File::open(&dict_path)
+                .map_err(|source| AnalysisError::Read { path: dict_path.display().to_string(), source })?;
+            jieba.load_dict(&mut std::io::BufReader::new(file)).map_err(|e| AnalysisError::Invalid {
+                path: dict_path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        }
+        let syn_path = ingest_dir.join("synonyms.toml");
+        let synonyms = if syn_path.exists() {
+            let text = std::fs::read_to_string(&syn_path)
+                .map_err(|source| AnalysisError::Read { path: syn_path.display().to_string(), source })?;
+            Self::parse_synonyms(&text).map_err(|message| AnalysisError::Invalid {
+                path: syn_path.display().to_string(),
+                message,
+            })?
+        } else {
+            Vec::new()
+        };
+        Ok(Analysis { jieba, synonyms })
+    }
+
+    pub fn with_synonyms(synonyms_toml: &str) -> Result<Analysis, String> {
+        Ok(Analysis { jieba: Jieba::new(), synonyms: Self::parse_synonyms(synonyms_toml)? })
+    }
+
+    fn parse_synonyms(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
+        let file: SynonymFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        file.group
+            .into_iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let terms: Vec<String> =
+                    g.terms.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
+                if terms.len() < 2 {
+                    return Err(format!("synonym group {} needs at least two terms", i + 1));
+                }
+                Ok((format!("syn{i}"), terms))
+            })
+            .collect()
+    }
+
+    /// The analyzer indexed text and queries both go through.
+    pub fn analyzer(self: &Arc<Self>) -> TextAnalyzer {
+        let stop = StopWordFilter::new(Language::English).expect("tantivy ships English stop words");
+        TextAnalyzer::builder(ClerkTokenizer { analysis: Arc::clone(self), tokens: Vec::new() })
+            .filter(RemoveLongFilter::limit(48))
+            .filter(LowerCaser)
+            .filter(stop)
+            .filter(Stemmer::new(Language::English))
+            .build()
+    }
+
+    fn tokenize(&self, text: &str, out: &mut Vec<Token>) {
+        out.clear();
+        let mut push = |text: &str, from: usize, to: usize, out: &mut Vec<Token>| {
+            let position = out.len();
+            out.push(Token { offset_from: from, offset_to: to, position, text: text.to_string(), position_length: 1 });
+        };
+        for (start, end, han) in runs(text) {
+            let run = &text[start..end];
+            if han {
+                let words = self.jieba.cut_for_search(run, true);
+                for w in &words {
+                    push(w.word, start + w.byte_start, start + w.byte_end, out);
+                }
+                let chars: Vec<(usize, char)> = run.char_indices().collect();
+                for pair in chars.windows(2) {
+                    let (a, _) = pair[0];
+                    let (b, c) = pair[1];
+                    let bigram = &run[a..b + c.len_utf8()];
+                    if !words.iter().any(|w| w.word == bigram) {
+                        push(bigram, start + a, start + b + c.len_utf8(), out);
+                    }
+                }
+            } else {
+                for (ws, we) in words(run) {
+                    push(&run[ws..we], start + ws, start + we, out);
+                }
+                // "E-21" also yields "E21"; a code already written as one word adds nothing.
+                let upper = run.to_ascii_uppercase();
+                for code in find_codes(run) {
+                    if !upper.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == code) {
+                        push(&code, start, end, out);
+                    }
+                }
+            }
+        }
+        if !self.synonyms.is_empty() {
+            let lower = text.to_lowercase();
+            for (key, terms) in &self.synonyms {
+                if terms.iter().any(|t| contains_phrase(&lower, t)) {
+                    push(key, 0, 0, out);
+                }
+            }
+        }
+    }
+}
+
+/// Splits text into maximal Han and non-Han runs (byte ranges), skipping nothing.
+fn runs(text: &str) -> Vec<(usize, usize, bool)> {
+    let mut out: Vec<(usize, usize, bool)> = Vec::new();
+    for (i, c) in text.char_indices() {
+        let han = is_cjk(c);
+        match out.last_mut() {
+            Some(last) if last.2 == han => last.1 = i + c.len_utf8(),
+            _ => out.push((i, i + c.len_utf8(), han)),
+        }
+    }
+    out
+}
+
+/// Alphanumeric words of a non-Han run, as byte ranges.
+fn words(run: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in run.char_indices() {
+        if c.is_alphanumeric() {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            out.push((s, i));
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, run.len()));
+    }
+    out
+}
+
+/// Phrase occurrence; Latin phrases must sit on word boundaries ("mop" is not in "mope").
+fn contains_phrase(haystack: &str, phrase: &str) -> bool {
+    if phrase.chars().any(is_cjk) {
+        return haystack.contains(phrase);
+    }
+    haystack.match_indices(phrase).any(|(i, m)| {
+        let before = haystack[..i].chars().next_back();
+        let after = haystack[i + m.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+#[derive(Clone)]
+pub struct ClerkTokenizer {
+    analysis: Arc<Analysis>,
+    tokens: Vec<Token>,
+}
+
+pub struct VecTokenStream<'a> {
+    tokens: &'a mut Vec<Token>,
+    index: usize,
+}
+
+impl Tokenizer for ClerkTokenizer {
+    type TokenStream<'a> = VecTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
+        self.analysis.tokenize(text, &mut self.tokens);
+        VecTokenStream { tokens: &mut self.tokens, index: usize::MAX }
+    }
+}
+
+impl TokenStream for VecTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.index = self.index.wrapping_add(1);
+        self.index < self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.index]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.index]
+    }
+}
+
+/// Runs the full analyzer and returns the terms (used for queries and in tests).
+pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyzer() -> TextAnalyzer {
+        let a = Analysis::with_synonyms("[[group]]\nterms = [\"robot vacuum\", \"扫地机器人\", \"扫地机\"]\n").unwrap();
+        Arc::new(a).analyzer()
+    }
+
+    #[test]
+    fn english_is_lowercased_stemmed_and_stopworded() {
+        let t = terms(&mut analyzer(), "The Filters were Replaced");
+        assert_eq!(t, vec!["filter", "replac"]);
+    }
+
+    #[test]
+    fn chinese_gets_words_and_bigrams() {
+        let t = terms(&mut analyzer(), "更换滤芯");
+        assert!(t.contains(&"更换".to_string()), "{t:?}");
+        assert!(t.contains(&"滤芯".to_string()) || t.contains(&"滤".to_string()), "{t:?}");
+        assert!(t.contains(&"换滤".to_string()), "bigram across words: {t:?}");
+    }
+
+    #[test]
+    fn codes_are_normalised_and_synonyms_meet() {
+        let t = terms(&mut analyzer(), "error E-21 on my robot vacuum");
+        assert!(t.contains(&"e21".to_string()), "{t:?}");
+        let zh = terms(&mut analyzer(), "扫地机器人报错");
+        assert!(t.contains(&"syn0".to_string()) && zh.contains(&"syn0".to_string()));
+        assert!(!terms(&mut analyzer(), "a robotic vacuumed room").contains(&"syn0".to_string()));
+    }
+}

@@ -1,0 +1,7 @@
+//! Storage adapters: the tantivy text index and its bilingual analysis, the embedded vector
+//! index, and index generations on disk.
+
+pub mod analysis;
+pub mod generation;
+pub mod text_index;
+pub mod vectors;
