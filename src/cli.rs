@@ -24,6 +24,9 @@ pub struct GlobalArgs {
     /// The knowledge base directory.
     #[arg(long, global = true, env = "CLERK_KNOWLEDGE")]
     pub knowledge: Option<PathBuf>,
+    /// Ingestion tuning: pipeline.toml, dict.txt, synonyms.toml.
+    #[arg(long, global = true, env = "CLERK_INGEST_DIR")]
+    pub ingest_dir: Option<PathBuf>,
     /// Address the server listens on.
     #[arg(long, global = true, env = "CLERK_ADDR")]
     pub addr: Option<String>,

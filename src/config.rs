@@ -22,6 +22,7 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub knowledge: Option<PathBuf>,
+    pub ingest_dir: Option<PathBuf>,
     pub addr: Option<String>,
     pub models_dir: Option<PathBuf>,
     pub model: Option<String>,
@@ -181,7 +182,7 @@ impl Settings {
         Ok(Settings {
             data_dir: o.data_dir.clone().or(file.data_dir).unwrap_or_else(|| "./data".into()),
             knowledge_dir: o.knowledge.clone().or(file.knowledge).unwrap_or_else(|| "./knowledge".into()),
-            ingest_dir: file.ingest_dir.unwrap_or_else(|| "./ingest".into()),
+            ingest_dir: o.ingest_dir.clone().or(file.ingest_dir).unwrap_or_else(|| "./ingest".into()),
             addr,
             models_dir: o.models_dir.clone().or(file.models_dir).unwrap_or_else(|| "./models".into()),
             embedder: EmbedderSettings {

@@ -36,6 +36,7 @@ fn settings(cli: &Cli) -> Result<Settings> {
         config: g.config.clone(),
         data_dir: g.data_dir.clone(),
         knowledge: g.knowledge.clone(),
+        ingest_dir: g.ingest_dir.clone(),
         addr: g.addr.clone(),
         models_dir: g.models_dir.clone(),
         model: g.model.clone(),

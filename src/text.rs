@@ -47,8 +47,8 @@ pub fn normalize_sku(token: &str) -> String {
     token.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase()
 }
 
-/// Code-like mentions in free text: "E-21", "e21", "E 21", "F2", "H1". Finds letters, an
-/// optional single separator, digits, on word boundaries.
+/// Code-like mentions in free text: "E-21", "e21", "F2", "H1". Finds letters, an optional
+/// hyphen, digits, on word boundaries.
 pub fn find_codes(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut found = Vec::new();
@@ -66,7 +66,8 @@ pub fn find_codes(text: &str) -> Vec<String> {
             j += 1;
         }
         let letters_end = j;
-        if j < chars.len() && matches!(chars[j], '-' | ' ' | '_') {
+        // "E-21" and "E_21", but not "E 21": a space would turn "size 9" or "is 2" into codes.
+        if j < chars.len() && matches!(chars[j], '-' | '_') {
             j += 1;
         }
         let digits_start = j;
@@ -135,7 +136,8 @@ mod tests {
     fn finds_codes_in_questions() {
         assert_eq!(find_codes("robot vacuum shows e-21 again"), vec!["E21"]);
         assert_eq!(find_codes("扫地机器人 E04 怎么办"), vec!["E04"]);
-        assert_eq!(find_codes("code F 2 and H1"), vec!["F2", "H1"]);
+        assert_eq!(find_codes("code F-2 and H1"), vec!["F2", "H1"]);
+        assert!(find_codes("US 9 in size 10").is_empty());
         assert!(find_codes("the hallway is 2 metres").is_empty());
         assert!(find_codes("HS-RUN-101 and HH-RV500").is_empty());
     }

@@ -11,6 +11,8 @@ pub type TokenCount<'a> = &'a dyn Fn(&str) -> usize;
 
 pub fn chunk_document(doc: &SourceDoc, sections: &[Section], path: &str, max_tokens: usize, count: TokenCount<'_>) -> Vec<Chunk> {
     let mut chunks = Vec::new();
+    // Identical passages in one document (repeated table rows) still get distinct ids.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for section in sections {
         let section_path = section.path();
         let mut make = |text: String| {
@@ -27,6 +29,11 @@ pub fn chunk_document(doc: &SourceDoc, sections: &[Section], path: &str, max_tok
                 code: section.code.clone(),
             };
             chunk.id = chunk_id(&chunk);
+            let repeats = seen.entry(chunk.id.clone()).or_default();
+            *repeats += 1;
+            if *repeats > 1 {
+                chunk.id = blake3::hash(format!("{}#{repeats}", chunk.id).as_bytes()).to_hex()[..16].to_string();
+            }
             chunks.push(chunk);
         };
         let header_tokens = count(&format!("{} > {}", doc.meta.title, section_path));

