@@ -87,14 +87,14 @@ impl Retriever {
         trace.dense = dense.len();
 
         let fused: Vec<Scored> = match req.mode {
-            SearchMode::Bm25 => bm25,
+            SearchMode::Bm25 => bm25.clone(),
             SearchMode::Dense => dense,
             SearchMode::Hybrid => fuse(&[(&bm25, bm25_weight), (&dense, dense_weight)], s.rrf_k),
         };
         let codes = crate::text::query_codes(query);
         let exact: HashSet<u32> = snapshot.text.exact_codes(&codes, &req.filters)?.into_iter().collect();
         trace.exact = exact.len();
-        let ranked = exact_first(fused, &exact);
+        let ranked = exact_first(fused, &exact, &bm25);
         let hits = ranked
             .into_iter()
             .take(req.k)
@@ -143,24 +143,30 @@ pub fn fuse(legs: &[(&[Scored], f32)], k: f32) -> Vec<Scored> {
     fused
 }
 
-/// Exact code/SKU matches first (in their fused order, unranked ones after), then the rest.
-fn exact_first(fused: Vec<Scored>, exact: &HashSet<u32>) -> Vec<Scored> {
+/// Exact code/SKU matches first, then the rest in fused order. Rows sharing a code differ
+/// in the words around it ("robot vacuum" vs "dishwasher"), which the BM25 leg weighs in
+/// every language through synonyms, so the exact group is ordered by BM25, then fusion.
+fn exact_first(fused: Vec<Scored>, exact: &HashSet<u32>, bm25: &[Scored]) -> Vec<Scored> {
     if exact.is_empty() {
         return fused;
     }
     let top = fused.first().map_or(0.0, |s| s.score);
+    let text_score: HashMap<u32, f32> = bm25.iter().map(|s| (s.ordinal, s.score)).collect();
     let ranked: HashSet<u32> = fused.iter().map(|s| s.ordinal).collect();
-    let mut unranked: Vec<u32> = exact.iter().copied().filter(|o| !ranked.contains(o)).collect();
-    unranked.sort_unstable();
     let (mut first, rest): (Vec<Scored>, Vec<Scored>) = fused.into_iter().partition(|s| exact.contains(&s.ordinal));
-    first.extend(unranked.into_iter().map(|ordinal| Scored { ordinal, score: 0.0 }));
-    // Lift exact matches above every other score so the order and the scores agree.
-    for s in &mut first {
-        s.score += top + 1.0;
+    first.extend(exact.iter().filter(|o| !ranked.contains(o)).map(|&ordinal| Scored { ordinal, score: 0.0 }));
+    let key = |s: &Scored| text_score.get(&s.ordinal).copied().unwrap_or(0.0);
+    first.sort_by(|a, b| key(b).total_cmp(&key(a)).then(b.score.total_cmp(&a.score)).then(a.ordinal.cmp(&b.ordinal)));
+    // Scores must agree with the order: exact matches sit above everything else, and each
+    // one above the next.
+    let n = first.len() as f32;
+    for (i, s) in first.iter_mut().enumerate() {
+        s.score = top + 1.0 + (n - i as f32) * 1e-3;
     }
     first.extend(rest);
     first
 }
+
 
 #[cfg(test)]
 mod tests {
@@ -184,8 +190,13 @@ mod tests {
     fn exact_matches_lead() {
         let fused = vec![Scored { ordinal: 1, score: 0.5 }, Scored { ordinal: 2, score: 0.4 }];
         let exact: HashSet<u32> = [2, 9].into_iter().collect();
-        let ranked = exact_first(fused, &exact);
+        let ranked = exact_first(fused.clone(), &exact, &[]);
         assert_eq!(ranked.iter().map(|x| x.ordinal).collect::<Vec<_>>(), vec![2, 9, 1]);
+        assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
+        // Among exact matches the text leg decides.
+        let bm25 = [Scored { ordinal: 9, score: 3.0 }, Scored { ordinal: 2, score: 1.0 }];
+        let ranked = exact_first(fused, &exact, &bm25);
+        assert_eq!(ranked.iter().map(|x| x.ordinal).collect::<Vec<_>>(), vec![9, 2, 1]);
         assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
     }
 }

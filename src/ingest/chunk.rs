@@ -14,7 +14,12 @@ pub fn chunk_document(doc: &SourceDoc, sections: &[Section], path: &str, max_tok
     // Identical passages in one document (repeated table rows) still get distinct ids.
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for section in sections {
-        let section_path = section.path();
+        // Most documents open with "# <title>": repeating it in every path adds nothing.
+        let headings = match section.headings.split_first() {
+            Some((first, rest)) if first.eq_ignore_ascii_case(doc.meta.title.trim()) => rest,
+            _ => &section.headings[..],
+        };
+        let section_path = headings.join(" > ");
         let mut make = |text: String| {
             let mut chunk = Chunk {
                 id: String::new(),

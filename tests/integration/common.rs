@@ -84,20 +84,14 @@ impl Workspace {
     }
 }
 
-/// A number printed before `label` in an ingest summary ("embedded 12 chunks" -> 12).
+/// The number next to `label` in an ingest summary: after it ("embedded 12", "added 3"),
+/// or else before it ("52 docs").
 pub fn figure(summary: &str, label: &str) -> usize {
-    let words: Vec<&str> = summary.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')' || c == ';').filter(|w| !w.is_empty()).collect();
-    for pair in words.windows(2) {
-        if pair[0] == label {
-            if let Ok(n) = pair[1].parse() {
-                return n;
-            }
-        }
-        if pair[1] == label {
-            if let Ok(n) = pair[0].parse() {
-                return n;
-            }
-        }
-    }
-    panic!("no figure for {label:?} in {summary:?}");
+    let words: Vec<&str> = summary
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')' | ';'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let after = words.windows(2).find(|p| p[0] == label).and_then(|p| p[1].parse().ok());
+    let before = || words.windows(2).find(|p| p[1] == label).and_then(|p| p[0].parse().ok());
+    after.or_else(before).unwrap_or_else(|| panic!("no figure for {label:?} in {summary:?}"))
 }

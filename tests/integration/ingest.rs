@@ -17,7 +17,7 @@ fn doc_ids(result: &serde_json::Value) -> Vec<String> {
 fn ingest_counts_then_embeds_only_what_changed() {
     let ws = Workspace::with_fixture_kb();
     let first = ws.ok(&["ingest"]);
-    assert_eq!(figure(&first, "docs"), 3, "{first}");
+    assert_eq!(figure(&first, "ingested"), 3, "{first}");
     let chunks = figure(&first, "chunks");
     assert!(chunks >= 8, "code rows, FAQ entries and manual sections each make chunks: {first}");
     assert_eq!(figure(&first, "embedded"), chunks, "{first}");
@@ -41,7 +41,7 @@ fn ingest_counts_then_embeds_only_what_changed() {
     std::fs::remove_file(ws.knowledge().join("faq/fan.zh.md")).unwrap();
     let fourth = ws.ok(&["ingest"]);
     assert_eq!(figure(&fourth, "removed"), 1, "{fourth}");
-    assert_eq!(figure(&fourth, "docs"), 2, "{fourth}");
+    assert_eq!(figure(&fourth, "ingested"), 2, "{fourth}");
     for mode in ["bm25", "dense", "hybrid"] {
         let ids = doc_ids(&search_json(&ws, "风扇可以定时关机吗", mode));
         assert!(!ids.contains(&"fan-faq-zh".to_string()), "{mode}: {ids:?}");
@@ -53,7 +53,7 @@ fn bad_documents_are_reported_and_skipped() {
     let ws = Workspace::with_fixture_kb();
     std::fs::write(ws.knowledge().join("faq/no-front-matter.md"), "# Just text\nno metadata\n").unwrap();
     std::fs::write(ws.knowledge().join("faq/bad-type.md"), "---\nid: x\ntitle: X\ntype: novel\nlang: en\n---\ntext\n").unwrap();
-    std::fs::write(ws.knowledge().join("faq/dup.md"), "---\nid: fan-manual-en\ntitle: Copy\ntype: faq\nlang: en\n---\n## Q?\nA.\n").unwrap();
+    std::fs::write(ws.knowledge().join("manuals/zz-dup.md"), "---\nid: fan-manual-en\ntitle: Copy\ntype: faq\nlang: en\n---\n## Q?\nA.\n").unwrap();
     std::fs::write(ws.knowledge().join("faq/binary.md"), [0xff, 0xfe, 0x00, 0x81]).unwrap();
     std::fs::write(ws.knowledge().join("faq/empty.md"), "").unwrap();
     let out = ws.run(&["ingest"]);
@@ -61,7 +61,7 @@ fn bad_documents_are_reported_and_skipped() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(figure(&stdout, "skipped"), 5, "{stdout}");
-    assert_eq!(figure(&stdout, "docs"), 3, "the good documents are all indexed: {stdout}");
+    assert_eq!(figure(&stdout, "ingested"), 3, "the good documents are all indexed: {stdout}");
     assert!(stderr.contains("no-front-matter.md") && stderr.contains("front matter"), "{stderr}");
     assert!(stderr.contains("bad-type.md") && stderr.contains("novel"), "{stderr}");
     assert!(stderr.contains("duplicate id"), "{stderr}");
@@ -86,8 +86,8 @@ fn killed_ingest_leaves_the_previous_generation_serving() {
     // Enough new text that embedding takes seconds, so the kill lands mid-run.
     let bulk = ws.knowledge().join("bulk");
     std::fs::create_dir_all(&bulk).unwrap();
-    for i in 0..300 {
-        let body: String = (0..12)
+    for i in 0..120 {
+        let body: String = (0..6)
             .map(|p| format!("## Part {p}\nParagraph {p} of bulk note {i} about widget maintenance, number {}.\n\n", i * 31 + p))
             .collect();
         std::fs::write(bulk.join(format!("note-{i}.md")), format!("---\nid: bulk-{i}\ntitle: Bulk {i}\ntype: faq\nlang: en\n---\n{body}")).unwrap();
@@ -109,6 +109,6 @@ fn killed_ingest_leaves_the_previous_generation_serving() {
 
     // The next run completes and publishes past the abandoned directory.
     let rerun = ws.ok(&["ingest"]);
-    assert_eq!(figure(&rerun, "docs"), 303, "{rerun}");
+    assert_eq!(figure(&rerun, "ingested"), 123, "{rerun}");
     assert!(figure(&rerun, "generation") >= 2);
 }
