@@ -132,6 +132,9 @@ pub struct GenerationBuild<'a> {
 
 /// Where generations live. One writer; readers open immutable snapshots.
 pub trait GenerationStore: Send + Sync {
+    /// What shapes an index besides its chunks (analyzer version, dictionary, synonyms):
+    /// when it changes, every document is indexed again.
+    fn fingerprint(&self) -> &str;
     /// The published generation, if any.
     fn open_current(&self) -> Result<Option<Snapshot>, StoreError>;
     /// Writes a complete new generation, then publishes it atomically. A crash before the

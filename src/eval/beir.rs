@@ -139,7 +139,10 @@ impl BeirSuite {
     /// this embedder. Returns the snapshot and how many passages were embedded.
     pub fn index(&self, embedder: &dyn Embedder, store: &dyn GenerationStore, show_progress: bool) -> Result<(Snapshot, usize), EvalError> {
         let bytes = std::fs::read(&self.corpus_path).map_err(|source| EvalError::Io { path: self.corpus_path.clone(), source })?;
-        let hash = blake3::hash(&bytes).to_hex()[..16].to_string();
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&bytes);
+        hasher.update(store.fingerprint().as_bytes());
+        let hash = hasher.finalize().to_hex()[..16].to_string();
         let previous = store.open_current()?;
         if let Some(prev) = &previous {
             let same = prev.manifest.embedder == embedder.id() && prev.manifest.files.get("corpus.jsonl").is_some_and(|f| f.hash == hash);

@@ -37,8 +37,8 @@ pub struct Tuning {
     pub max_tokens: usize,
     /// Folders under the knowledge root that hold no documents (the store's seed data).
     pub skip_dirs: Vec<String>,
-    /// Part of every file's fingerprint: changing the tuning, dictionary or synonyms
-    /// re-chunks and re-indexes everything (vectors of unchanged chunks are still reused).
+    /// Part of every file's fingerprint: changing the tuning re-chunks everything (vectors
+    /// of unchanged chunks are still reused).
     #[serde(skip)]
     pub fingerprint: String,
 }
@@ -51,7 +51,7 @@ impl Default for Tuning {
 
 impl Tuning {
     /// Reads `pipeline.toml` from the ingest directory (defaults when absent) and
-    /// fingerprints it together with `dict.txt` and `synonyms.toml`.
+    /// fingerprints it.
     pub fn load(ingest_dir: &Path) -> Result<Tuning, IngestError> {
         let path = ingest_dir.join("pipeline.toml");
         let mut hasher = blake3::Hasher::new();
@@ -73,11 +73,6 @@ impl Tuning {
         };
         if tuning.max_tokens < 32 {
             return Err(IngestError::Tuning { path, message: "chunking.max_tokens must be at least 32".into() });
-        }
-        for extra in ["dict.txt", "synonyms.toml"] {
-            if let Ok(bytes) = std::fs::read(ingest_dir.join(extra)) {
-                hasher.update(&bytes);
-            }
         }
         tuning.fingerprint = hasher.finalize().to_hex()[..16].to_string();
         Ok(tuning)
@@ -201,6 +196,7 @@ pub fn run(
             let mut h = blake3::Hasher::new();
             h.update(&bytes);
             h.update(tuning.fingerprint.as_bytes());
+            h.update(store.fingerprint().as_bytes());
             h.finalize().to_hex()[..16].to_string()
         };
         let prior = previous.as_ref().and_then(|p| p.manifest.files.get(rel));

@@ -1,5 +1,6 @@
 //! Text analysis for both languages, as a tantivy tokenizer: Han runs are cut by jieba
-//! (search mode, with the user dictionary) and also into character bigrams for recall;
+//! (search mode, with the user dictionary) and also into characters and character bigrams
+//! for recall;
 //! other runs are split into words (lower-cased and stemmed by the filters after this
 //! tokenizer); code-like mentions ("E-21") add their normalised form; and every synonym
 //! group whose phrase occurs adds the group's key, so "robot vacuum" meets "扫地机器人".
@@ -35,8 +36,29 @@ struct SynonymGroup {
     terms: Vec<String>,
 }
 
+/// Function characters that say nothing alone ("的", "吗", "怎"); they still count inside
+/// words and bigrams.
+const ZH_STOP_CHARS: &str = "的了是在我你他她它们吗呢吧啊么怎如何什可以有和与及或这那就都也还要会能请您好一个不没把被给让对为于从到等中上下";
+
+/// Question and filler words, dropped as words and as bigrams: they appear in most
+/// questions and most passages and only add noise to the ranking.
+const ZH_STOP_WORDS: &[&str] = &[
+    "怎么", "如何", "怎样", "什么", "为什么", "为何", "可以", "能否", "是否", "请问", "哪里", "哪些",
+    "一下", "时候", "我们", "你们", "他们", "您好", "的话", "就是", "还是", "或者", "这个", "那个",
+    "进行", "需要", "么办", "怎么办", "什么样", "吗？",
+];
+
+fn zh_stop(word: &str) -> bool {
+    ZH_STOP_WORDS.contains(&word) || (word.chars().count() == 1 && word.chars().all(|c| ZH_STOP_CHARS.contains(c)))
+}
+
+/// Bumped whenever tokenisation changes, so indexes built by an older analyzer are rebuilt.
+pub const ANALYZER_VERSION: u32 = 6;
+
 /// Shared, immutable analysis resources.
 pub struct Analysis {
+    /// Analyzer version + dictionary + synonyms, hashed.
+    fingerprint: String,
     jieba: Jieba,
     /// (key token, lower-cased phrases) per synonym group.
     synonyms: Vec<(String, Vec<String>)>,
@@ -47,7 +69,16 @@ impl Analysis {
     /// tuning directory. Missing files are fine (defaults); malformed ones are errors.
     pub fn load(ingest_dir: &Path) -> Result<Analysis, AnalysisError> {
         let mut jieba = Jieba::new();
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&ANALYZER_VERSION.to_le_bytes());
         let dict_path = ingest_dir.join("dict.txt");
+        if let Ok(bytes) = std::fs::read(&dict_path) {
+            hasher.update(&bytes);
+        }
+        let syn_path = ingest_dir.join("synonyms.toml");
+        if let Ok(bytes) = std::fs::read(&syn_path) {
+            hasher.update(&bytes);
+        }
         if dict_path.exists() {
             let file = std::fs::File::open(&dict_path)
                 .map_err(|source| AnalysisError::Read { path: dict_path.display().to_string(), source })?;
@@ -56,7 +87,6 @@ impl Analysis {
                 message: e.to_string(),
             })?;
         }
-        let syn_path = ingest_dir.join("synonyms.toml");
         let synonyms = if syn_path.exists() {
             let text = std::fs::read_to_string(&syn_path)
                 .map_err(|source| AnalysisError::Read { path: syn_path.display().to_string(), source })?;
@@ -67,11 +97,16 @@ impl Analysis {
         } else {
             Vec::new()
         };
-        Ok(Analysis { jieba, synonyms })
+        Ok(Analysis { fingerprint: hasher.finalize().to_hex()[..16].to_string(), jieba, synonyms })
     }
 
     pub fn with_synonyms(synonyms_toml: &str) -> Result<Analysis, String> {
-        Ok(Analysis { jieba: Jieba::new(), synonyms: Self::parse_synonyms(synonyms_toml)? })
+        let fingerprint = blake3::hash(synonyms_toml.as_bytes()).to_hex()[..16].to_string();
+        Ok(Analysis { fingerprint, jieba: Jieba::new(), synonyms: Self::parse_synonyms(synonyms_toml)? })
+    }
+
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     fn parse_synonyms(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
@@ -112,14 +147,23 @@ impl Analysis {
             if han {
                 let words = self.jieba.cut_for_search(run, true);
                 for w in &words {
-                    push(w.word, start + w.byte_start, start + w.byte_end, out);
+                    if !zh_stop(w.word) {
+                        push(w.word, start + w.byte_start, start + w.byte_end, out);
+                    }
                 }
                 let chars: Vec<(usize, char)> = run.char_indices().collect();
+                // Single characters catch words jieba cut differently in question and passage.
+                for &(a, c) in &chars {
+                    let unigram = &run[a..a + c.len_utf8()];
+                    if !zh_stop(unigram) && !words.iter().any(|w| w.word == unigram) {
+                        push(unigram, start + a, start + a + c.len_utf8(), out);
+                    }
+                }
                 for pair in chars.windows(2) {
                     let (a, _) = pair[0];
                     let (b, c) = pair[1];
                     let bigram = &run[a..b + c.len_utf8()];
-                    if !words.iter().any(|w| w.word == bigram) {
+                    if !zh_stop(bigram) && !words.iter().any(|w| w.word == bigram) {
                         push(bigram, start + a, start + b + c.len_utf8(), out);
                     }
                 }

@@ -106,6 +106,10 @@ impl FsGenerationStore {
 }
 
 impl GenerationStore for FsGenerationStore {
+    fn fingerprint(&self) -> &str {
+        self.analysis.fingerprint()
+    }
+
     fn open_current(&self) -> Result<Option<Snapshot>, StoreError> {
         match self.current_number()? {
             None => Ok(None),
