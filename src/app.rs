@@ -43,7 +43,8 @@ impl App {
     pub fn open_with_cache(settings: Settings, cache_entries: usize) -> Result<App, AppError> {
         let embedder = load_embedder(&settings, cache_entries)?;
         let analysis = Arc::new(Analysis::load(&settings.ingest_dir)?);
-        let store: Arc<dyn GenerationStore> = Arc::new(FsGenerationStore::new(&settings.data_dir, Arc::clone(&analysis)));
+        let store: Arc<dyn GenerationStore> =
+            Arc::new(FsGenerationStore::new(&settings.data_dir, Arc::clone(&analysis)));
         let retriever = Retriever::new(Arc::clone(&embedder), settings.retrieval);
         Ok(App { settings, embedder, analysis, store, retriever })
     }

@@ -1,9 +1,9 @@
 //! `clerk bench`: performance figures on this machine, printed (never asserted in tests).
 
 use crate::app::{App, AppError};
+use crate::ask::retrieve::SearchRequest;
 use crate::domain::SearchMode;
 use crate::eval::beir::{BeirSuite, EvalError, percentile};
-use crate::ask::retrieve::SearchRequest;
 use crate::ports::{EmbedKind, Embedder};
 use serde::Serialize;
 use std::path::Path;
@@ -52,7 +52,12 @@ pub fn peak_memory_mib() -> Option<f64> {
 }
 
 /// Deterministic English texts of 10-60 words cut from the knowledge base's prose.
-pub fn sample_texts(knowledge: &Path, count: usize, min_words: usize, max_words: usize) -> Result<Vec<String>, BenchError> {
+pub fn sample_texts(
+    knowledge: &Path,
+    count: usize,
+    min_words: usize,
+    max_words: usize,
+) -> Result<Vec<String>, BenchError> {
     let mut words: Vec<String> = Vec::new();
     for entry in walkdir::WalkDir::new(knowledge).sort_by_file_name().into_iter().flatten() {
         let name = entry.file_name().to_string_lossy();

@@ -5,7 +5,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "clerk", version, about = "Self-hosted knowledge assistant: answers shoppers, engineers and dealers from your own documents")]
+#[command(
+    name = "clerk",
+    version,
+    about = "Self-hosted knowledge assistant: answers shoppers, engineers and dealers from your own documents"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -58,9 +62,7 @@ impl From<ModeArg> for SearchMode {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Index a knowledge directory (default: the configured one) into the data dir.
-    Ingest {
-        dir: Option<PathBuf>,
-    },
+    Ingest { dir: Option<PathBuf> },
     /// Retrieval only: the passages a question finds.
     Search {
         query: String,

@@ -167,12 +167,8 @@ impl Settings {
         if retrieval.candidates == 0 {
             return Err(ConfigError::Invalid { key: "retrieval.candidates", message: "must be > 0".into() });
         }
-        let weights = [
-            retrieval.bm25_weight_en,
-            retrieval.dense_weight_en,
-            retrieval.bm25_weight_zh,
-            retrieval.dense_weight_zh,
-        ];
+        let weights =
+            [retrieval.bm25_weight_en, retrieval.dense_weight_en, retrieval.bm25_weight_zh, retrieval.dense_weight_zh];
         if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
             return Err(ConfigError::Invalid {
                 key: "retrieval.*_weight_*",
@@ -197,8 +193,8 @@ impl Settings {
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
 }
 
@@ -232,8 +228,7 @@ mod tests {
     fn bad_values_are_named() {
         let err = Settings::merge(parse("addr = \"nowhere\""), &Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("addr"), "{err}");
-        let err = Settings::merge(parse("[embedder]\nlanguages = [\"fr\"]"), &Overrides::default())
-            .unwrap_err();
+        let err = Settings::merge(parse("[embedder]\nlanguages = [\"fr\"]"), &Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("fr"), "{err}");
         assert!(toml::from_str::<FileConfig>("colour = 1").is_err(), "unknown keys are refused");
     }

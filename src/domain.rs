@@ -125,10 +125,7 @@ impl Filters {
     pub fn admits(&self, chunk: &Chunk) -> bool {
         self.doc_type.is_none_or(|t| t == chunk.doc_type)
             && self.lang.is_none_or(|l| l == chunk.lang)
-            && self
-                .product
-                .as_ref()
-                .is_none_or(|p| chunk.products.iter().any(|cp| cp.eq_ignore_ascii_case(p)))
+            && self.product.as_ref().is_none_or(|p| chunk.products.iter().any(|cp| cp.eq_ignore_ascii_case(p)))
     }
 }
 

@@ -80,14 +80,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 for (i, hit) in hits.iter().enumerate() {
                     let snippet: String = hit.text.chars().take(160).collect::<String>().replace('\n', " ");
-                    println!("{:>2}. [{:.4}] {} — {}\n    {}\n    {}", i + 1, hit.score, hit.title, hit.section, hit.path, snippet);
+                    println!(
+                        "{:>2}. [{:.4}] {} — {}\n    {}\n    {}",
+                        i + 1,
+                        hit.score,
+                        hit.title,
+                        hit.section,
+                        hit.path,
+                        snippet
+                    );
                 }
             }
         }
         Command::Eval { suites, json, split, modes } => {
             let app = App::open(settings)?;
             let mut report = Vec::new();
-            println!("{:<28} {:<7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8}", "suite", "mode", "queries", "nDCG@10", "R@1", "R@10", "R@100", "MRR@10", "p50 ms");
+            println!(
+                "{:<28} {:<7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8}",
+                "suite", "mode", "queries", "nDCG@10", "R@1", "R@10", "R@100", "MRR@10", "p50 ms"
+            );
             for dir in &suites {
                 let suite = BeirSuite::load(dir, &split)?;
                 let store = app.suite_store(&suite.name);
@@ -100,7 +111,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let f = clerk::eval::beir::score_mode(&suite, &snapshot, &app.retriever, SearchMode::from(*mode))?;
                     println!(
                         "{:<28} {:<7} {:>7} {:>8.4} {:>8.4} {:>8.4} {:>9.4} {:>8.4} {:>8.2}",
-                        suite.name, f.mode, f.queries, f.ndcg_10, f.recall_1, f.recall_10, f.recall_100, f.mrr_10, f.latency_p50_ms
+                        suite.name,
+                        f.mode,
+                        f.queries,
+                        f.ndcg_10,
+                        f.recall_1,
+                        f.recall_10,
+                        f.recall_100,
+                        f.mrr_10,
+                        f.latency_p50_ms
                     );
                     figures.push(f);
                 }
@@ -115,7 +134,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let app = App::open_with_cache(settings, 0)?;
                 let f = clerk::bench::embed(&app, texts)?;
                 println!("model                 {}", f.model);
-                println!("query embedding       p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  ({} runs)", f.query_latency.p50_ms, f.query_latency.p95_ms, f.query_latency.p99_ms, f.query_latency.runs);
+                println!(
+                    "query embedding       p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  ({} runs)",
+                    f.query_latency.p50_ms, f.query_latency.p95_ms, f.query_latency.p99_ms, f.query_latency.runs
+                );
                 println!("throughput batch 1    {:.1} texts/s", f.batch1_texts_per_s);
                 println!("throughput batch 32   {:.1} texts/s", f.batch32_texts_per_s);
                 println!("throughput batch 64   {:.1} texts/s", f.batch64_texts_per_s);
@@ -130,10 +152,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let app = App::open_with_cache(settings, 0)?;
                 let corpus = corpus.unwrap_or_else(|| PathBuf::from("../shared/benchmarks/beir-scifact"));
                 let f = clerk::bench::search(&app, &corpus, queries)?;
-                println!("ingest (sample knowledge base, cold)  {:.1} docs/s, {:.1} chunks/s, {:.1} s", f.ingest_docs_per_s, f.ingest_chunks_per_s, f.ingest_seconds);
+                println!(
+                    "ingest (sample knowledge base, cold)  {:.1} docs/s, {:.1} chunks/s, {:.1} s",
+                    f.ingest_docs_per_s, f.ingest_chunks_per_s, f.ingest_seconds
+                );
                 println!("search on {} ({} passages)", f.corpus, f.passages);
                 for (mode, l) in &f.modes {
-                    println!("  {mode:<7} p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  ({} queries)", l.p50_ms, l.p95_ms, l.p99_ms, l.runs);
+                    println!(
+                        "  {mode:<7} p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  ({} queries)",
+                        l.p50_ms, l.p95_ms, l.p99_ms, l.runs
+                    );
                 }
                 if let Some(m) = f.peak_memory_mib {
                     println!("peak memory  {m:.0} MiB");

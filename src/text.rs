@@ -55,8 +55,7 @@ pub fn find_codes(text: &str) -> Vec<String> {
     let mut i = 0;
     while i < chars.len() {
         // A letter run glued to a previous part by '-' is inside an SKU ("HS-RUN-101"), not a code.
-        let starts_word =
-            i == 0 || !(chars[i - 1].is_ascii_alphanumeric() || matches!(chars[i - 1], '-' | '_'));
+        let starts_word = i == 0 || !(chars[i - 1].is_ascii_alphanumeric() || matches!(chars[i - 1], '-' | '_'));
         if !(starts_word && chars[i].is_ascii_alphabetic()) {
             i += 1;
             continue;

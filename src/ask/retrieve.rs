@@ -71,10 +71,15 @@ impl Retriever {
             SearchMode::Dense => true,
             SearchMode::Hybrid => self.embedder.supports(lang) && dense_weight > 0.0,
         };
-        let mut trace = LegTrace { lang: Some(lang), dense_skipped: req.mode == SearchMode::Hybrid && !run_dense, ..Default::default() };
+        let mut trace = LegTrace {
+            lang: Some(lang),
+            dense_skipped: req.mode == SearchMode::Hybrid && !run_dense,
+            ..Default::default()
+        };
 
         let (bm25, dense) = std::thread::scope(|scope| {
-            let dense = run_dense.then(|| scope.spawn(|| self.dense_leg(snapshot, query, depth, &req.filters, req.mode)));
+            let dense =
+                run_dense.then(|| scope.spawn(|| self.dense_leg(snapshot, query, depth, &req.filters, req.mode)));
             let bm25 = if run_bm25 { snapshot.text.search(query, depth, &req.filters) } else { Ok(Vec::new()) };
             let dense = match dense {
                 Some(handle) => handle.join().unwrap_or(Err(RetrieveError::Embed(EmbedError::WorkerGone))),
@@ -114,14 +119,21 @@ impl Retriever {
         Ok((hits, trace))
     }
 
-    fn dense_leg(&self, snapshot: &Snapshot, query: &str, depth: usize, filters: &Filters, mode: SearchMode) -> Result<Vec<Scored>, RetrieveError> {
+    fn dense_leg(
+        &self,
+        snapshot: &Snapshot,
+        query: &str,
+        depth: usize,
+        filters: &Filters,
+        mode: SearchMode,
+    ) -> Result<Vec<Scored>, RetrieveError> {
         let vector = self.embedder.embed(&[query.to_string()], EmbedKind::Query)?.pop().unwrap_or_default();
         let chunks = &snapshot.chunks;
         let restrict_lang = mode == SearchMode::Hybrid;
         let admit = |ordinal: u32| {
-            chunks.get(ordinal as usize).is_some_and(|c| {
-                filters.admits(c) && (!restrict_lang || self.embedder.supports(c.lang))
-            })
+            chunks
+                .get(ordinal as usize)
+                .is_some_and(|c| filters.admits(c) && (!restrict_lang || self.embedder.supports(c.lang)))
         };
         Ok(snapshot.vectors.search(&vector, depth, &admit))
     }
@@ -166,7 +178,6 @@ fn exact_first(fused: Vec<Scored>, exact: &HashSet<u32>, bm25: &[Scored]) -> Vec
     first.extend(rest);
     first
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -65,7 +65,11 @@ fn read_lines(path: &Path) -> Result<Vec<String>, EvalError> {
 }
 
 fn parse_json<T: for<'de> Deserialize<'de>>(path: &Path, line_no: usize, line: &str) -> Result<T, EvalError> {
-    serde_json::from_str(line).map_err(|e| EvalError::Format { path: path.into(), line: line_no + 1, message: e.to_string() })
+    serde_json::from_str(line).map_err(|e| EvalError::Format {
+        path: path.into(),
+        line: line_no + 1,
+        message: e.to_string(),
+    })
 }
 
 /// "beir-scifact", or "emanuals-samsung/smart_tv" for a suite inside a dataset folder.
@@ -94,7 +98,11 @@ impl BeirSuite {
                 continue;
             }
             let [q, d, score] = cols[..] else {
-                return Err(EvalError::Format { path: qrels_path.clone(), line: i + 1, message: "expected 3 tab-separated columns".into() });
+                return Err(EvalError::Format {
+                    path: qrels_path.clone(),
+                    line: i + 1,
+                    message: "expected 3 tab-separated columns".into(),
+                });
             };
             let score: u32 = score.trim().parse().map_err(|_| EvalError::Format {
                 path: qrels_path.clone(),
@@ -137,23 +145,34 @@ impl BeirSuite {
 
     /// Publishes the corpus into `store` unless it already holds this exact corpus for
     /// this embedder. Returns the snapshot and how many passages were embedded.
-    pub fn index(&self, embedder: &dyn Embedder, store: &dyn GenerationStore, show_progress: bool) -> Result<(Snapshot, usize), EvalError> {
-        let bytes = std::fs::read(&self.corpus_path).map_err(|source| EvalError::Io { path: self.corpus_path.clone(), source })?;
+    pub fn index(
+        &self,
+        embedder: &dyn Embedder,
+        store: &dyn GenerationStore,
+        show_progress: bool,
+    ) -> Result<(Snapshot, usize), EvalError> {
+        let bytes = std::fs::read(&self.corpus_path)
+            .map_err(|source| EvalError::Io { path: self.corpus_path.clone(), source })?;
         let mut hasher = blake3::Hasher::new();
         hasher.update(&bytes);
         hasher.update(store.fingerprint().as_bytes());
         let hash = hasher.finalize().to_hex()[..16].to_string();
         let previous = store.open_current()?;
         if let Some(prev) = &previous {
-            let same = prev.manifest.embedder == embedder.id() && prev.manifest.files.get("corpus.jsonl").is_some_and(|f| f.hash == hash);
+            let same = prev.manifest.embedder == embedder.id()
+                && prev.manifest.files.get("corpus.jsonl").is_some_and(|f| f.hash == hash);
             if same {
                 return Ok((prev.clone(), 0));
             }
         }
         let mut files = BTreeMap::new();
-        files.insert("corpus.jsonl".to_string(), FileEntry { hash, doc_id: self.name.clone(), chunks: self.corpus.len() });
+        files.insert(
+            "corpus.jsonl".to_string(),
+            FileEntry { hash, doc_id: self.name.clone(), chunks: self.corpus.len() },
+        );
         let (_, embedded) = publish_chunks(&self.corpus, files, previous.as_ref(), embedder, store, show_progress)?;
-        let snapshot = store.open_current()?.ok_or_else(|| StoreError::Corrupt("published generation vanished".into()))?;
+        let snapshot =
+            store.open_current()?.ok_or_else(|| StoreError::Corrupt("published generation vanished".into()))?;
         Ok((snapshot, embedded))
     }
 }
@@ -188,7 +207,12 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Runs every judged query through one mode and averages the metrics.
-pub fn score_mode(suite: &BeirSuite, snapshot: &Snapshot, retriever: &Retriever, mode: SearchMode) -> Result<ModeFigures, EvalError> {
+pub fn score_mode(
+    suite: &BeirSuite,
+    snapshot: &Snapshot,
+    retriever: &Retriever,
+    mode: SearchMode,
+) -> Result<ModeFigures, EvalError> {
     let (mut ndcg, mut r1, mut r5, mut r10, mut r100, mut mrr) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     let mut latencies = Vec::with_capacity(suite.queries.len());
     for (qid, text) in &suite.queries {

@@ -29,11 +29,7 @@ pub fn recall_at(ranked: &[String], judged: &HashMap<String, u32>, k: usize) -> 
 
 /// Reciprocal rank of the first relevant document within the top k.
 pub fn mrr_at(ranked: &[String], judged: &HashMap<String, u32>, k: usize) -> f64 {
-    ranked
-        .iter()
-        .take(k)
-        .position(|id| judged.get(id).is_some_and(|&r| r > 0))
-        .map_or(0.0, |i| 1.0 / (i as f64 + 1.0))
+    ranked.iter().take(k).position(|id| judged.get(id).is_some_and(|&r| r > 0)).map_or(0.0, |i| 1.0 / (i as f64 + 1.0))
 }
 
 #[cfg(test)]

@@ -30,15 +30,31 @@ struct ModelOptions {
     max_tokens: Option<usize>,
 }
 
+/// What callers need to know about a loaded model without running it; the worker keeps a
+/// copy so these answers never wait for the model thread.
+#[derive(Clone)]
+pub struct ModelInfo {
+    pub id: String,
+    pub dims: usize,
+    pub max_tokens: usize,
+    pub languages: Vec<Lang>,
+    pub tokenizer: Tokenizer,
+}
+
+impl ModelInfo {
+    pub fn count_tokens(&self, text: &str) -> Result<usize, EmbedError> {
+        self.tokenizer
+            .encode_fast(text, true)
+            .map(|e| e.get_ids().len())
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))
+    }
+}
+
 pub struct BertEmbedder {
-    id: String,
+    info: ModelInfo,
     model: BertModel,
-    tokenizer: Tokenizer,
     device: Device,
-    dims: usize,
-    max_tokens: usize,
     pooling: Pooling,
-    languages: Vec<Lang>,
     query_prefix: String,
     passage_prefix: String,
 }
@@ -100,8 +116,7 @@ impl BertEmbedder {
         let st_max = read_json::<serde_json::Value>(&dir.join("sentence_bert_config.json"))?
             .and_then(|v| v.get("max_seq_length").and_then(|m| m.as_u64()))
             .map(|m| m as usize);
-        let max_tokens =
-            options.max_tokens.or(st_max).unwrap_or(512).min(config.max_position_embeddings);
+        let max_tokens = options.max_tokens.or(st_max).unwrap_or(512).min(config.max_position_embeddings);
 
         let tokenizer_path = dir.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path).map_err(|e| bad(&tokenizer_path, e))?;
@@ -120,34 +135,38 @@ impl BertEmbedder {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("model").to_string();
         let fingerprint = fingerprint(&weights)?;
         let e5 = name.to_lowercase().contains("e5");
-        let languages = match languages.or_else(|| {
-            options.languages.as_ref().map(|l| l.iter().filter_map(|s| Lang::parse(s)).collect())
-        }) {
+        let languages = match languages
+            .or_else(|| options.languages.as_ref().map(|l| l.iter().filter_map(|s| Lang::parse(s)).collect()))
+        {
             Some(l) => l,
             None => card_languages(dir).unwrap_or_else(|| vec![Lang::En]),
         };
         Ok(Self {
-            id: format!("{name}@{fingerprint}"),
+            info: ModelInfo {
+                id: format!("{name}@{fingerprint}"),
+                dims: config.hidden_size,
+                max_tokens,
+                languages,
+                tokenizer,
+            },
             model,
-            tokenizer,
             device,
-            dims: config.hidden_size,
-            max_tokens,
             pooling,
-            languages,
             query_prefix: options.query_prefix.unwrap_or_else(|| if e5 { "query: ".into() } else { String::new() }),
-            passage_prefix: options.passage_prefix.unwrap_or_else(|| if e5 { "passage: ".into() } else { String::new() }),
+            passage_prefix: options
+                .passage_prefix
+                .unwrap_or_else(|| if e5 { "passage: ".into() } else { String::new() }),
         })
     }
 
-    pub fn tokenizer(&self) -> &Tokenizer {
-        &self.tokenizer
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
     }
 
     /// One forward pass over texts of similar length.
     fn embed_batch(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
         let encodings =
-            self.tokenizer.encode_batch(texts, true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+            self.info.tokenizer.encode_batch(texts, true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         let rows = encodings.len();
         let len = encodings.first().map_or(0, |e| e.get_ids().len());
         let mut ids = Vec::with_capacity(rows * len);
@@ -186,26 +205,23 @@ fn fingerprint(weights: &Path) -> Result<String, EmbedError> {
 
 impl Embedder for BertEmbedder {
     fn id(&self) -> &str {
-        &self.id
+        &self.info.id
     }
 
     fn dims(&self) -> usize {
-        self.dims
+        self.info.dims
     }
 
     fn languages(&self) -> &[Lang] {
-        &self.languages
+        &self.info.languages
     }
 
     fn max_tokens(&self) -> usize {
-        self.max_tokens
+        self.info.max_tokens
     }
 
     fn count_tokens(&self, text: &str) -> Result<usize, EmbedError> {
-        self.tokenizer
-            .encode_fast(text, true)
-            .map(|e| e.get_ids().len())
-            .map_err(|e| EmbedError::Tokenizer(e.to_string()))
+        self.info.count_tokens(text)
     }
 
     /// Texts are embedded in batches of similar length (less padding), results returned in

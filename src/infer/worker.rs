@@ -18,11 +18,7 @@ struct Job {
 /// An [`Embedder`] that forwards work to the model thread.
 pub struct EmbedWorker {
     jobs: SyncSender<Job>,
-    id: String,
-    dims: usize,
-    languages: Vec<Lang>,
-    max_tokens: usize,
-    tokenizer: tokenizers::Tokenizer,
+    info: super::bert::ModelInfo,
     /// None when caching is off (benchmarks measure the model, not the cache).
     cache: Option<Mutex<LruCache<(EmbedKind, String), Vec<f32>>>>,
 }
@@ -37,11 +33,7 @@ impl EmbedWorker {
         let (jobs, queue) = sync_channel::<Job>(QUEUE);
         let worker = Self {
             jobs,
-            id: model.id().to_string(),
-            dims: model.dims(),
-            languages: model.languages().to_vec(),
-            max_tokens: model.max_tokens(),
-            tokenizer: model.tokenizer().clone(),
+            info: model.info().clone(),
             cache: NonZeroUsize::new(cache_entries).map(|n| Mutex::new(LruCache::new(n))),
         };
         std::thread::Builder::new()
@@ -109,26 +101,23 @@ fn answer(model: &super::bert::BertEmbedder, jobs: Vec<Job>) {
 
 impl Embedder for EmbedWorker {
     fn id(&self) -> &str {
-        &self.id
+        &self.info.id
     }
 
     fn dims(&self) -> usize {
-        self.dims
+        self.info.dims
     }
 
     fn languages(&self) -> &[Lang] {
-        &self.languages
+        &self.info.languages
     }
 
     fn max_tokens(&self) -> usize {
-        self.max_tokens
+        self.info.max_tokens
     }
 
     fn count_tokens(&self, text: &str) -> Result<usize, EmbedError> {
-        self.tokenizer
-            .encode_fast(text, true)
-            .map(|e| e.get_ids().len())
-            .map_err(|e| EmbedError::Tokenizer(e.to_string()))
+        self.info.count_tokens(text)
     }
 
     fn embed(&self, texts: &[String], kind: EmbedKind) -> Result<Vec<Vec<f32>>, EmbedError> {

@@ -9,7 +9,13 @@ use crate::domain::Chunk;
 /// Counts model tokens; the chunker stays pure by taking it as a function.
 pub type TokenCount<'a> = &'a dyn Fn(&str) -> usize;
 
-pub fn chunk_document(doc: &SourceDoc, sections: &[Section], path: &str, max_tokens: usize, count: TokenCount<'_>) -> Vec<Chunk> {
+pub fn chunk_document(
+    doc: &SourceDoc,
+    sections: &[Section],
+    path: &str,
+    max_tokens: usize,
+    count: TokenCount<'_>,
+) -> Vec<Chunk> {
     let mut chunks = Vec::new();
     // Identical passages in one document (repeated table rows) still get distinct ids.
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();

@@ -73,8 +73,8 @@ impl Builder {
     }
 
     fn finish_table(&mut self, table: TableState) {
-        let is_code_table = !table.rows.is_empty()
-            && table.rows.iter().all(|r| r.first().is_some_and(|c| normalize_code(c).is_some()));
+        let is_code_table =
+            !table.rows.is_empty() && table.rows.iter().all(|r| r.first().is_some_and(|c| normalize_code(c).is_some()));
         if is_code_table {
             // Prose before the table stays one section; each row is a section of its own.
             self.flush_section();

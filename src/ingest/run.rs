@@ -234,7 +234,11 @@ pub fn run(
             continue;
         }
         doc_owner.insert(doc.meta.id.clone(), rel.clone());
-        if prior.is_some() { report.changed += 1 } else { report.added += 1 }
+        if prior.is_some() {
+            report.changed += 1
+        } else {
+            report.added += 1
+        }
         files.insert(rel.clone(), FileEntry { hash, doc_id: doc.meta.id.clone(), chunks: doc_chunks.len() });
         chunks.extend(doc_chunks);
     }
@@ -303,6 +307,7 @@ pub fn publish_chunks(
             _ => return Err(StoreError::Corrupt(format!("no vector of {dims} dims for chunk {}", chunk.id)).into()),
         }
     }
-    let manifest = store.publish(GenerationBuild { embedder: embedder.id(), dims, chunks, vectors: &vectors, files })?;
+    let manifest =
+        store.publish(GenerationBuild { embedder: embedder.id(), dims, chunks, vectors: &vectors, files })?;
     Ok((manifest, missing.len()))
 }

@@ -61,17 +61,17 @@ pub fn parse_document(text: &str) -> Result<SourceDoc, SourceError> {
 }
 
 fn toml_fields(front: &str) -> Result<BTreeMap<String, Value>, SourceError> {
-    let table: toml::Table = toml::from_str(front)
-        .map_err(|e| SourceError::Syntax { format: "TOML", message: e.message().to_string() })?;
+    let table: toml::Table =
+        toml::from_str(front).map_err(|e| SourceError::Syntax { format: "TOML", message: e.message().to_string() })?;
     Ok(table
         .into_iter()
         .map(|(k, v)| {
             let value = match v {
                 toml::Value::String(s) => Value::Text(s),
                 toml::Value::Datetime(d) => Value::Text(d.to_string()),
-                toml::Value::Array(items) => Value::List(
-                    items.into_iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
-                ),
+                toml::Value::Array(items) => {
+                    Value::List(items.into_iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+                }
                 _ => Value::Other,
             };
             (k, value)
@@ -81,8 +81,8 @@ fn toml_fields(front: &str) -> Result<BTreeMap<String, Value>, SourceError> {
 
 fn yaml_fields(front: &str) -> Result<BTreeMap<String, Value>, SourceError> {
     use serde_yaml_ng::Value as Y;
-    let doc: Y = serde_yaml_ng::from_str(front)
-        .map_err(|e| SourceError::Syntax { format: "YAML", message: e.to_string() })?;
+    let doc: Y =
+        serde_yaml_ng::from_str(front).map_err(|e| SourceError::Syntax { format: "YAML", message: e.to_string() })?;
     let Y::Mapping(map) = doc else {
         return Err(SourceError::Syntax { format: "YAML", message: "expected key: value pairs".into() });
     };
@@ -130,10 +130,8 @@ fn validate(fields: &BTreeMap<String, Value>) -> Result<DocMeta, SourceError> {
         message: format!("{type_text:?} is not one of manual, policy, fault_codes, faq, product"),
     })?;
     let lang_text = text_field(fields, "lang")?;
-    let lang = Lang::parse(&lang_text).ok_or_else(|| SourceError::Field {
-        field: "lang",
-        message: format!("{lang_text:?} is not zh or en"),
-    })?;
+    let lang = Lang::parse(&lang_text)
+        .ok_or_else(|| SourceError::Field { field: "lang", message: format!("{lang_text:?} is not zh or en") })?;
     let products = match fields.get("products") {
         None => Vec::new(),
         Some(Value::List(items)) => items.iter().map(|s| s.trim().to_string()).collect(),

@@ -11,8 +11,7 @@ use serde::Deserialize;
 use std::path::Path;
 use std::sync::Arc;
 use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer, Token, TokenStream,
-    Tokenizer,
+    Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -38,14 +37,42 @@ struct SynonymGroup {
 
 /// Function characters that say nothing alone ("的", "吗", "怎"); they still count inside
 /// words and bigrams.
-const ZH_STOP_CHARS: &str = "的了是在我你他她它们吗呢吧啊么怎如何什可以有和与及或这那就都也还要会能请您好一个不没把被给让对为于从到等中上下";
+const ZH_STOP_CHARS: &str =
+    "的了是在我你他她它们吗呢吧啊么怎如何什可以有和与及或这那就都也还要会能请您好一个不没把被给让对为于从到等中上下";
 
 /// Question and filler words, dropped as words and as bigrams: they appear in most
 /// questions and most passages and only add noise to the ranking.
 const ZH_STOP_WORDS: &[&str] = &[
-    "怎么", "如何", "怎样", "什么", "为什么", "为何", "可以", "能否", "是否", "请问", "哪里", "哪些",
-    "一下", "时候", "我们", "你们", "他们", "您好", "的话", "就是", "还是", "或者", "这个", "那个",
-    "进行", "需要", "么办", "怎么办", "什么样", "吗？",
+    "怎么",
+    "如何",
+    "怎样",
+    "什么",
+    "为什么",
+    "为何",
+    "可以",
+    "能否",
+    "是否",
+    "请问",
+    "哪里",
+    "哪些",
+    "一下",
+    "时候",
+    "我们",
+    "你们",
+    "他们",
+    "您好",
+    "的话",
+    "就是",
+    "还是",
+    "或者",
+    "这个",
+    "那个",
+    "进行",
+    "需要",
+    "么办",
+    "怎么办",
+    "什么样",
+    "吗？",
 ];
 
 fn zh_stop(word: &str) -> bool {
@@ -90,10 +117,8 @@ impl Analysis {
         let synonyms = if syn_path.exists() {
             let text = std::fs::read_to_string(&syn_path)
                 .map_err(|source| AnalysisError::Read { path: syn_path.display().to_string(), source })?;
-            Self::parse_synonyms(&text).map_err(|message| AnalysisError::Invalid {
-                path: syn_path.display().to_string(),
-                message,
-            })?
+            Self::parse_synonyms(&text)
+                .map_err(|message| AnalysisError::Invalid { path: syn_path.display().to_string(), message })?
         } else {
             Vec::new()
         };

@@ -52,9 +52,7 @@ impl FsGenerationStore {
     /// Generation numbers present on disk, published or not.
     fn on_disk(&self) -> Vec<u64> {
         let Ok(entries) = std::fs::read_dir(&self.root) else { return Vec::new() };
-        entries
-            .filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix("gen-")?.parse().ok())
-            .collect()
+        entries.filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix("gen-")?.parse().ok()).collect()
     }
 
     fn open(&self, n: u64) -> Result<Snapshot, StoreError> {

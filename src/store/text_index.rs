@@ -11,9 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
-};
+use tantivy::schema::{Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
@@ -126,7 +124,8 @@ impl TantivyTextIndex {
         let mut out = Vec::with_capacity(top.len());
         for (score, address) in top {
             let column = searcher.segment_reader(address.segment_ord).fast_fields().u64("ordinal").map_err(err)?;
-            let ordinal = column.first(address.doc_id).ok_or_else(|| StoreError::Corrupt("document without ordinal".into()))?;
+            let ordinal =
+                column.first(address.doc_id).ok_or_else(|| StoreError::Corrupt("document without ordinal".into()))?;
             out.push(Scored { ordinal: ordinal as u32, score });
         }
         Ok(out)
@@ -139,35 +138,37 @@ impl TextIndex for TantivyTextIndex {
             let mut analyzer = self.analyzer.lock().map_err(|_| err("analyzer lock poisoned"))?;
             terms(&mut analyzer, query)
         };
-        if query_terms.is_empty() {
+        self.any_term(self.fields.body, &query_terms, IndexRecordOption::WithFreqs, k, filters)
+    }
+
+    fn exact_codes(&self, codes: &[String], filters: &Filters) -> Result<Vec<u32>, StoreError> {
+        let found = self.any_term(self.fields.code, codes, IndexRecordOption::Basic, 200, filters)?;
+        Ok(found.into_iter().map(|s| s.ordinal).collect())
+    }
+}
+
+impl TantivyTextIndex {
+    /// The best k chunks matching any of `values` in `field`, within the filters.
+    fn any_term(
+        &self,
+        field: Field,
+        values: &[String],
+        record: IndexRecordOption,
+        k: usize,
+        filters: &Filters,
+    ) -> Result<Vec<Scored>, StoreError> {
+        if values.is_empty() {
             return Ok(Vec::new());
         }
-        let should: Vec<(Occur, Box<dyn Query>)> = query_terms
+        let should: Vec<(Occur, Box<dyn Query>)> = values
             .iter()
-            .map(|t| {
-                let term = Term::from_field_text(self.fields.body, t);
-                (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
+            .map(|v| {
+                (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(field, v), record)) as Box<dyn Query>)
             })
             .collect();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
         clauses.extend(self.filter_clauses(filters));
         self.collect(&BooleanQuery::new(clauses), k)
-    }
-
-    fn exact_codes(&self, codes: &[String], filters: &Filters) -> Result<Vec<u32>, StoreError> {
-        if codes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let should: Vec<(Occur, Box<dyn Query>)> = codes
-            .iter()
-            .map(|c| {
-                let term = Term::from_field_text(self.fields.code, c);
-                (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
-            })
-            .collect();
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
-        clauses.extend(self.filter_clauses(filters));
-        Ok(self.collect(&BooleanQuery::new(clauses), 200)?.into_iter().map(|s| s.ordinal).collect())
     }
 }
 

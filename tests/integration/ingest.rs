@@ -52,8 +52,13 @@ fn ingest_counts_then_embeds_only_what_changed() {
 fn bad_documents_are_reported_and_skipped() {
     let ws = Workspace::with_fixture_kb();
     std::fs::write(ws.knowledge().join("faq/no-front-matter.md"), "# Just text\nno metadata\n").unwrap();
-    std::fs::write(ws.knowledge().join("faq/bad-type.md"), "---\nid: x\ntitle: X\ntype: novel\nlang: en\n---\ntext\n").unwrap();
-    std::fs::write(ws.knowledge().join("manuals/zz-dup.md"), "---\nid: fan-manual-en\ntitle: Copy\ntype: faq\nlang: en\n---\n## Q?\nA.\n").unwrap();
+    std::fs::write(ws.knowledge().join("faq/bad-type.md"), "---\nid: x\ntitle: X\ntype: novel\nlang: en\n---\ntext\n")
+        .unwrap();
+    std::fs::write(
+        ws.knowledge().join("manuals/zz-dup.md"),
+        "---\nid: fan-manual-en\ntitle: Copy\ntype: faq\nlang: en\n---\n## Q?\nA.\n",
+    )
+    .unwrap();
     std::fs::write(ws.knowledge().join("faq/binary.md"), [0xff, 0xfe, 0x00, 0x81]).unwrap();
     std::fs::write(ws.knowledge().join("faq/empty.md"), "").unwrap();
     let out = ws.run(&["ingest"]);
@@ -88,9 +93,18 @@ fn killed_ingest_leaves_the_previous_generation_serving() {
     std::fs::create_dir_all(&bulk).unwrap();
     for i in 0..120 {
         let body: String = (0..6)
-            .map(|p| format!("## Part {p}\nParagraph {p} of bulk note {i} about widget maintenance, number {}.\n\n", i * 31 + p))
+            .map(|p| {
+                format!(
+                    "## Part {p}\nParagraph {p} of bulk note {i} about widget maintenance, number {}.\n\n",
+                    i * 31 + p
+                )
+            })
             .collect();
-        std::fs::write(bulk.join(format!("note-{i}.md")), format!("---\nid: bulk-{i}\ntitle: Bulk {i}\ntype: faq\nlang: en\n---\n{body}")).unwrap();
+        std::fs::write(
+            bulk.join(format!("note-{i}.md")),
+            format!("---\nid: bulk-{i}\ntitle: Bulk {i}\ntype: faq\nlang: en\n---\n{body}"),
+        )
+        .unwrap();
     }
     let mut child = ws.command(&["ingest"]).spawn().unwrap();
     let started = Instant::now();

@@ -84,7 +84,11 @@ fn code_spellings_meet_and_never_cross() {
         assert!(hits[0].section.ends_with("E-21"), "{spelling}: {:?}", hits[0].section);
     }
     let hits = search("E12", 5, SearchMode::Hybrid, Filters::default());
-    assert!(hits.iter().take_while(|h| h.path.contains("fault-codes/")).all(|h| !h.section.contains("E-21") && !h.section.ends_with("E21")));
+    assert!(
+        hits.iter()
+            .take_while(|h| h.path.contains("fault-codes/"))
+            .all(|h| !h.section.contains("E-21") && !h.section.ends_with("E21"))
+    );
 }
 
 #[test]
@@ -134,13 +138,20 @@ fn filters_restrict_every_mode() {
     let hits = search("descaling", 10, SearchMode::Hybrid, kettle);
     assert!(hits.iter().any(|h| h.doc_id.starts_with("kt100-")));
     let other_appliances = ["rv500-", "dw600-", "ap300-"];
-    assert!(hits.iter().all(|h| !other_appliances.iter().any(|p| h.doc_id.starts_with(p))), "{:?}", hits.iter().map(|h| &h.doc_id).collect::<Vec<_>>());
+    assert!(
+        hits.iter().all(|h| !other_appliances.iter().any(|p| h.doc_id.starts_with(p))),
+        "{:?}",
+        hits.iter().map(|h| &h.doc_id).collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn english_only_model_does_not_vote_on_chinese() {
     let s = sample();
-    let request = SearchRequest { query: "滤芯多久换一次".into(), k: 5, mode: SearchMode::Hybrid, filters: Filters::default() };
+    let request =
+        SearchRequest {
+            query: "滤芯多久换一次".into(), k: 5, mode: SearchMode::Hybrid, filters: Filters::default()
+        };
     let (hits, trace) = s.app.retriever.search(&s.snapshot, &request).unwrap();
     assert!(trace.dense_skipped, "all-MiniLM-L6-v2 declares English only");
     assert!(!hits.is_empty());
