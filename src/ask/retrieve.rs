@@ -48,10 +48,6 @@ impl Retriever {
         Self { embedder, settings }
     }
 
-    pub fn embedder(&self) -> &Arc<dyn Embedder> {
-        &self.embedder
-    }
-
     pub fn search(&self, snapshot: &Snapshot, req: &SearchRequest) -> Result<(Vec<Hit>, LegTrace), RetrieveError> {
         let query = req.query.trim();
         if query.is_empty() {

@@ -15,12 +15,6 @@ pub struct Section {
     pub code: Option<String>,
 }
 
-impl Section {
-    pub fn path(&self) -> String {
-        self.headings.join(" > ")
-    }
-}
-
 #[derive(Default)]
 struct TableState {
     header: Vec<String>,
@@ -201,7 +195,7 @@ mod tests {
     #[test]
     fn nested_headings_make_paths() {
         let s = sections("# Manual\nintro\n## Set-up\n### Pairing\nstep one\n## Cleaning\nwipe it\n");
-        let paths: Vec<_> = s.iter().map(Section::path).collect();
+        let paths: Vec<_> = s.iter().map(|x| x.headings.join(" > ")).collect();
         assert_eq!(paths, vec!["Manual", "Manual > Set-up > Pairing", "Manual > Cleaning"]);
         assert_eq!(s[1].blocks, vec!["step one"]);
     }
@@ -213,7 +207,7 @@ mod tests {
         assert_eq!(s.len(), 4);
         assert_eq!(s[0].blocks, vec!["How codes show."]);
         assert_eq!(s[1].code.as_deref(), Some("E04"));
-        assert_eq!(s[1].path(), "Water > E04");
+        assert_eq!(s[1].headings.join(" > "), "Water > E04");
         assert_eq!(s[1].blocks[0], "Code: E04 | Meaning: Water inlet fault | Engineer visit: No");
         assert_eq!(s[2].code.as_deref(), Some("E21"));
         assert_eq!(s[3].blocks, vec!["After table."]);
