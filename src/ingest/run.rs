@@ -252,14 +252,14 @@ pub fn run(
     report.documents = files.len();
     report.chunks = chunks.len();
 
-    let nothing_changed = reusable.is_some() && report.added == 0 && report.changed == 0 && report.removed == 0;
-    if let (true, Some(prev)) = (nothing_changed, reusable) {
+    let nothing_changed = report.added == 0 && report.changed == 0 && report.removed == 0;
+    if let Some(prev) = reusable.filter(|_| nothing_changed) {
         report.generation = prev.manifest.generation;
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
 
-    let (manifest, embedded) = publish_chunks(&chunks, files, reusable, embedder, store, show_progress)?;
+    let (manifest, embedded) = publish_chunks(&chunks, files, previous.as_ref(), embedder, store, show_progress)?;
     report.embedded = embedded;
     report.generation = manifest.generation;
     report.published = true;
@@ -267,20 +267,20 @@ pub fn run(
     Ok(report)
 }
 
-/// Embeds the chunks that have no vector in `reusable` yet (same content hash, same
-/// embedder) and publishes all of them as a new generation. Returns the manifest and how
+/// Embeds the chunks that have no vector in `previous` yet (same content hash; vectors of
+/// another embedder are never reused) and publishes all of them as a new generation. Returns the manifest and how
 /// many chunks were embedded.
 pub fn publish_chunks(
     chunks: &[Chunk],
     files: BTreeMap<String, FileEntry>,
-    reusable: Option<&Snapshot>,
+    previous: Option<&Snapshot>,
     embedder: &dyn Embedder,
     store: &dyn GenerationStore,
     show_progress: bool,
 ) -> Result<(Manifest, usize), IngestError> {
     let dims = embedder.dims();
     let mut known: HashMap<&str, &[f32]> = HashMap::new();
-    if let Some(prev) = reusable.filter(|p| p.manifest.embedder == embedder.id()) {
+    if let Some(prev) = previous.filter(|p| p.manifest.embedder == embedder.id()) {
         for (i, c) in prev.chunks.iter().enumerate() {
             if let Some(v) = prev.vectors.vector(i as u32) {
                 known.insert(c.id.as_str(), v);

@@ -171,6 +171,8 @@ impl Analysis {
             let run = &text[start..end];
             if han {
                 let words = self.jieba.cut_for_search(run, true);
+                // Characters and bigrams jieba already emitted as words are not added twice.
+                let word_set: std::collections::HashSet<&str> = words.iter().map(|w| w.word).collect();
                 for w in &words {
                     if !zh_stop(w.word) {
                         push(w.word, start + w.byte_start, start + w.byte_end, out);
@@ -180,7 +182,7 @@ impl Analysis {
                 // Single characters catch words jieba cut differently in question and passage.
                 for &(a, c) in &chars {
                     let unigram = &run[a..a + c.len_utf8()];
-                    if !zh_stop(unigram) && !words.iter().any(|w| w.word == unigram) {
+                    if !zh_stop(unigram) && !word_set.contains(unigram) {
                         push(unigram, start + a, start + a + c.len_utf8(), out);
                     }
                 }
@@ -188,7 +190,7 @@ impl Analysis {
                     let (a, _) = pair[0];
                     let (b, c) = pair[1];
                     let bigram = &run[a..b + c.len_utf8()];
-                    if !zh_stop(bigram) && !words.iter().any(|w| w.word == bigram) {
+                    if !zh_stop(bigram) && !word_set.contains(bigram) {
                         push(bigram, start + a, start + b + c.len_utf8(), out);
                     }
                 }
