@@ -55,9 +55,9 @@ impl Retriever {
         }
         let lang = detect_lang(query);
         let s = &self.settings;
-        let (bm25_weight, dense_weight) = match lang {
-            Lang::En => (s.bm25_weight_en, s.dense_weight_en),
-            Lang::Zh => (s.bm25_weight_zh, s.dense_weight_zh),
+        let (bm25_weight, dense_weight, bm25_params) = match lang {
+            Lang::En => (s.bm25_weight_en, s.dense_weight_en, s.bm25_en),
+            Lang::Zh => (s.bm25_weight_zh, s.dense_weight_zh, s.bm25_zh),
         };
         let depth = s.candidates.max(req.k);
         let run_bm25 = req.mode != SearchMode::Dense;
@@ -76,7 +76,7 @@ impl Retriever {
         let (bm25, dense) = std::thread::scope(|scope| {
             let dense =
                 run_dense.then(|| scope.spawn(|| self.dense_leg(snapshot, query, depth, &req.filters, req.mode)));
-            let bm25 = if run_bm25 { snapshot.text.search(query, depth, &req.filters) } else { Ok(Vec::new()) };
+            let bm25 = if run_bm25 { snapshot.text.search(query, depth, &req.filters, bm25_params) } else { Ok(Vec::new()) };
             let dense = match dense {
                 Some(handle) => handle.join().unwrap_or(Err(RetrieveError::Embed(EmbedError::WorkerGone))),
                 None => Ok(Vec::new()),
