@@ -9,12 +9,12 @@
 
 use crate::domain::Lang;
 use crate::ports::{EmbedError, EmbedKind, Embedder};
-use candle_core::{DType, Device, Tensor};
+use super::bert_forward::{Config, Encoder, Packed};
+use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Pooling {
@@ -52,8 +52,7 @@ impl ModelInfo {
 
 pub struct BertEmbedder {
     info: ModelInfo,
-    model: BertModel,
-    device: Device,
+    encoder: Encoder,
     pooling: Pooling,
     query_prefix: String,
     passage_prefix: String,
@@ -123,14 +122,14 @@ impl BertEmbedder {
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: max_tokens, ..Default::default() }))
             .map_err(|e| bad(&tokenizer_path, e))?;
-        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        // Batches are packed without padding (see bert_forward), whatever tokenizer.json asks for.
+        tokenizer.with_padding(None);
 
         let weights = dir.join("model.safetensors");
-        let device = Device::Cpu;
         // SAFETY: the weights file is memory-mapped read-only and not modified while loaded.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &Device::Cpu) }
             .map_err(|e| bad(&weights, e))?;
-        let model = BertModel::load(vb, &config).map_err(|e| bad(&weights, e))?;
+        let encoder = Encoder::load(vb, &config).map_err(|e| bad(&weights, e))?;
 
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("model").to_string();
         let fingerprint = fingerprint(&weights)?;
@@ -149,8 +148,7 @@ impl BertEmbedder {
                 languages,
                 tokenizer,
             },
-            model,
-            device,
+            encoder,
             pooling,
             query_prefix: options.query_prefix.unwrap_or_else(|| if e5 { "query: ".into() } else { String::new() }),
             passage_prefix: options
@@ -163,35 +161,55 @@ impl BertEmbedder {
         &self.info
     }
 
-    /// One forward pass over texts of similar length.
+    /// One forward pass over a batch of texts, packed without padding.
     fn embed_batch(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
         let encodings =
             self.info.tokenizer.encode_batch(texts, true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
-        let rows = encodings.len();
-        let len = encodings.first().map_or(0, |e| e.get_ids().len());
-        let mut ids = Vec::with_capacity(rows * len);
-        let mut mask = Vec::with_capacity(rows * len);
-        for e in &encodings {
-            ids.extend_from_slice(e.get_ids());
-            mask.extend_from_slice(e.get_attention_mask());
-        }
-        let ids = Tensor::from_vec(ids, (rows, len), &self.device).map_err(inference)?;
-        let mask = Tensor::from_vec(mask, (rows, len), &self.device).map_err(inference)?;
-        let type_ids = ids.zeros_like().map_err(inference)?;
-        let hidden = self.model.forward(&ids, &type_ids, Some(&mask)).map_err(inference)?;
-        let pooled = match self.pooling {
-            Pooling::Cls => hidden.narrow(1, 0, 1).and_then(|t| t.squeeze(1)),
-            Pooling::Mean => (|| {
-                let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-                let summed = hidden.broadcast_mul(&m)?.sum(1)?;
-                summed.broadcast_div(&m.sum(1)?.clamp(1e-9, f64::MAX)?)
-            })(),
-        }
-        .map_err(inference)?;
-        let norms = pooled.sqr().and_then(|t| t.sum_keepdim(1)).and_then(|t| t.sqrt()).map_err(inference)?;
-        let normalised = pooled.broadcast_div(&norms.clamp(1e-12, f64::MAX).map_err(inference)?).map_err(inference)?;
-        normalised.to_vec2::<f32>().map_err(inference)
+        let lens: Vec<usize> = encodings.iter().map(|e| e.get_ids().len()).collect();
+        let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().iter().copied()).collect();
+        let hidden = self
+            .encoder
+            .forward(&Packed { ids: &ids, lens: &lens })
+            .and_then(|h| h.flatten_all()?.to_vec1::<f32>())
+            .map_err(inference)?;
+        let dims = self.info.dims;
+        let mut start = 0;
+        Ok(lens
+            .iter()
+            .map(|&len| {
+                let rows = &hidden[start * dims..(start + len) * dims];
+                start += len;
+                normalised(self.pool(rows, dims))
+            })
+            .collect())
     }
+
+    /// One text's vector from its token rows; an empty text pools to zeros.
+    fn pool(&self, rows: &[f32], dims: usize) -> Vec<f32> {
+        let mut pooled = vec![0.0f32; dims];
+        match self.pooling {
+            Pooling::Cls => {
+                if let Some(first) = rows.get(..dims) {
+                    pooled.copy_from_slice(first);
+                }
+            }
+            Pooling::Mean => {
+                for row in rows.chunks_exact(dims) {
+                    pooled.iter_mut().zip(row).for_each(|(p, x)| *p += x);
+                }
+                let count = (rows.len() / dims).max(1) as f32;
+                pooled.iter_mut().for_each(|p| *p /= count);
+            }
+        }
+        pooled
+    }
+}
+
+/// Unit length, as sentence-transformers' Normalize module (norm clamped at 1e-12).
+fn normalised(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    v.iter_mut().for_each(|x| *x /= norm);
+    v
 }
 
 /// Short content fingerprint of the weights, so a changed model never mixes its vectors
@@ -224,22 +242,17 @@ impl Embedder for BertEmbedder {
         self.info.count_tokens(text)
     }
 
-    /// Texts are embedded in batches of similar length (less padding), results returned in
-    /// input order.
+    /// Texts are embedded in batches of at most `BATCH`, which bounds the activations' memory;
+    /// packing means their lengths need not match.
     fn embed(&self, texts: &[String], kind: EmbedKind) -> Result<Vec<Vec<f32>>, EmbedError> {
         const BATCH: usize = 32;
         let prefix = match kind {
             EmbedKind::Query => &self.query_prefix,
             EmbedKind::Passage => &self.passage_prefix,
         };
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| texts[i].len());
-        let mut out = vec![Vec::new(); texts.len()];
-        for group in order.chunks(BATCH) {
-            let batch: Vec<String> = group.iter().map(|&i| format!("{prefix}{}", texts[i])).collect();
-            for (&i, vector) in group.iter().zip(self.embed_batch(batch)?) {
-                out[i] = vector;
-            }
+        let mut out = Vec::with_capacity(texts.len());
+        for group in texts.chunks(BATCH) {
+            out.extend(self.embed_batch(group.iter().map(|t| format!("{prefix}{t}")).collect())?);
         }
         Ok(out)
     }
