@@ -1,5 +1,5 @@
 //! A BERT-family sentence embedder on candle, equivalent to sentence-transformers: tokenise
-//! (truncating to the model's max sequence length), encode, pool over the attention mask
+//! (truncating to the model's max sequence length), encode, pool over each text's tokens
 //! (mean, or CLS where the model's pooling config says so), L2-normalise.
 //!
 //! Accepts any model directory with `config.json`, `tokenizer.json` and `model.safetensors`;
@@ -7,9 +7,9 @@
 //! list are read when present. An optional `clerk-model.toml` sets query/passage prefixes
 //! and languages for models that need them (e5, bge).
 
+use super::bert_forward::{Config, Encoder, Packed};
 use crate::domain::Lang;
 use crate::ports::{EmbedError, EmbedKind, Embedder};
-use super::bert_forward::{Config, Encoder, Packed};
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use serde::Deserialize;
@@ -60,10 +60,6 @@ pub struct BertEmbedder {
 
 fn bad(path: &Path, e: impl std::fmt::Display) -> EmbedError {
     EmbedError::BadModel(format!("{}: {e}", path.display()))
-}
-
-fn inference(e: candle_core::Error) -> EmbedError {
-    EmbedError::Inference(e.to_string())
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, EmbedError> {
@@ -167,11 +163,7 @@ impl BertEmbedder {
             self.info.tokenizer.encode_batch(texts, true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         let lens: Vec<usize> = encodings.iter().map(|e| e.get_ids().len()).collect();
         let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().iter().copied()).collect();
-        let hidden = self
-            .encoder
-            .forward(&Packed { ids: &ids, lens: &lens })
-            .and_then(|h| h.flatten_all()?.to_vec1::<f32>())
-            .map_err(inference)?;
+        let hidden = self.encoder.forward(&Packed { ids: &ids, lens: &lens })?;
         let dims = self.info.dims;
         let mut start = 0;
         Ok(lens

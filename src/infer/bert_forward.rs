@@ -1,15 +1,19 @@
 //! The BERT encoder's forward pass over packed sequences: every text's tokens laid end to
 //! end with no padding, so a batch costs the tokens it has rather than its longest text
-//! times its size. Attention stays within each text (candle's variable-length attention
-//! kernel), which is exactly what a padded batch with an attention mask computes for the
-//! real tokens; padded positions only ever produced vectors that pooling threw away.
+//! times its size. Attention stays within each text, which is exactly what a padded batch
+//! with an attention mask computes for the real tokens; padded positions only ever produced
+//! rows that pooling threw away.
 //!
-//! Weights are laid out once at load for the CPU matmul: query, key and value projections
-//! fused into one matrix (one matmul per layer instead of three) and every projection
-//! stored transposed, so the forward pass never transposes or copies a weight.
+//! Weights are laid out once at load for the matmul: query, key and value projections fused
+//! into one matrix (one product per layer instead of three), every projection stored
+//! transposed (inputs × outputs, row-major). Activations are plain `f32` buffers, one row
+//! per token; see `kernels` for why.
 
-use candle_core::{D, Device, Result, Tensor};
+use super::kernels::{self, for_rows};
+use crate::ports::EmbedError;
+use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
+use rayon::prelude::*;
 use serde::Deserialize;
 
 /// The part of a Hugging Face BERT `config.json` the forward pass uses.
@@ -46,59 +50,74 @@ impl Activation {
         }
     }
 
-    fn forward(self, xs: &Tensor) -> Result<Tensor> {
+    fn apply(self, xs: &mut [f32]) {
         match self {
-            Self::Gelu => xs.gelu_erf(),
-            Self::GeluTanh => xs.gelu(),
-            Self::Relu => xs.relu(),
+            Self::Gelu => kernels::gelu_erf(xs),
+            Self::GeluTanh => kernels::gelu_tanh(xs),
+            Self::Relu => kernels::relu(xs),
         }
     }
 }
 
-/// `x · Wᵀ + b` with `Wᵀ` stored contiguous, so the matmul reads it row by row.
+fn to_vec(t: &Tensor) -> Result<Vec<f32>> {
+    t.contiguous()?.flatten_all()?.to_vec1::<f32>()
+}
+
+/// `x · Wᵀ + b`, `Wᵀ` stored row-major (inputs × outputs).
 struct Linear {
-    weight_t: Tensor,
-    bias: Tensor,
+    weight_t: Vec<f32>,
+    bias: Vec<f32>,
+    inputs: usize,
+    outputs: usize,
 }
 
 impl Linear {
     fn load(vb: &VarBuilder, name: &str, inputs: usize, outputs: usize) -> Result<Self> {
         let weight = vb.get((outputs, inputs), &format!("{name}.weight"))?;
         let bias = vb.get(outputs, &format!("{name}.bias"))?;
-        Self::from_weight(&weight, bias)
+        Self::new(&weight, &bias)
     }
 
-    fn from_weight(weight: &Tensor, bias: Tensor) -> Result<Self> {
-        Ok(Self { weight_t: weight.t()?.contiguous()?, bias })
+    fn new(weight: &Tensor, bias: &Tensor) -> Result<Self> {
+        let (outputs, inputs) = weight.dims2()?;
+        Ok(Self { weight_t: to_vec(&weight.t()?)?, bias: to_vec(bias)?, inputs, outputs })
     }
 
-    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        xs.matmul(&self.weight_t)?.broadcast_add(&self.bias)
+    /// `rows` rows of `x · Wᵀ + b (+ residual)`: the sum starts from bias and residual so the
+    /// matmul accumulates onto it instead of needing passes of its own.
+    fn forward(&self, xs: &[f32], rows: usize, residual: Option<&[f32]>) -> Vec<f32> {
+        let mut out = match residual {
+            Some(r) => r.to_vec(),
+            None => vec![0.0; rows * self.outputs],
+        };
+        for_rows(&mut out, self.outputs, |row| row.iter_mut().zip(&self.bias).for_each(|(x, b)| *x += b));
+        kernels::matmul_acc(&mut out, xs, &self.weight_t, rows, self.inputs, self.outputs);
+        out
     }
 }
 
 struct Norm {
-    weight: Tensor,
-    bias: Tensor,
+    weight: Vec<f32>,
+    bias: Vec<f32>,
     eps: f32,
 }
 
 impl Norm {
     fn load(vb: &VarBuilder, name: &str, size: usize, eps: f64) -> Result<Self> {
         Ok(Self {
-            weight: vb.get(size, &format!("{name}.weight"))?,
-            bias: vb.get(size, &format!("{name}.bias"))?,
+            weight: to_vec(&vb.get(size, &format!("{name}.weight"))?)?,
+            bias: to_vec(&vb.get(size, &format!("{name}.bias"))?)?,
             eps: eps as f32,
         })
     }
 
-    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        candle_nn::ops::layer_norm(xs, &self.weight, &self.bias, self.eps)
+    fn apply(&self, xs: &mut [f32]) {
+        for_rows(xs, self.weight.len(), |row| kernels::layer_norm(row, &self.weight, &self.bias, self.eps));
     }
 }
 
 struct Layer {
-    /// Query, key and value projections stacked along the output: one (hidden, 3 hidden) matmul.
+    /// Query, key and value projections stacked along the output: one (hidden → 3·hidden) product.
     qkv: Linear,
     attention_out: Linear,
     attention_norm: Norm,
@@ -111,12 +130,12 @@ impl Layer {
     fn load(vb: &VarBuilder, config: &Config) -> Result<Self> {
         let (h, i, eps) = (config.hidden_size, config.intermediate_size, config.layer_norm_eps);
         let part = |name: &str| -> Result<(Tensor, Tensor)> {
-            Ok((vb.get((h, h), &format!("attention.self.{name}.weight"))?, vb.get(h, &format!("attention.self.{name}.bias"))?))
+            let prefix = format!("attention.self.{name}");
+            Ok((vb.get((h, h), &format!("{prefix}.weight"))?, vb.get(h, &format!("{prefix}.bias"))?))
         };
         let (q, k, v) = (part("query")?, part("key")?, part("value")?);
-        let qkv = Linear::from_weight(&Tensor::cat(&[&q.0, &k.0, &v.0], 0)?, Tensor::cat(&[&q.1, &k.1, &v.1], 0)?)?;
         Ok(Self {
-            qkv,
+            qkv: Linear::new(&Tensor::cat(&[&q.0, &k.0, &v.0], 0)?, &Tensor::cat(&[&q.1, &k.1, &v.1], 0)?)?,
             attention_out: Linear::load(vb, "attention.output.dense", h, h)?,
             attention_norm: Norm::load(vb, "attention.output.LayerNorm", h, eps)?,
             up: Linear::load(vb, "intermediate.dense", h, i)?,
@@ -135,13 +154,14 @@ pub struct Packed<'a> {
 }
 
 pub struct Encoder {
-    word: Tensor,
-    position: Tensor,
+    hidden: usize,
+    heads: usize,
+    word: Vec<f32>,
+    position: Vec<f32>,
     /// Row 0 of the token-type table: sentence embedders encode single segments.
-    token_type: Tensor,
+    token_type: Vec<f32>,
     embedding_norm: Norm,
     layers: Vec<Layer>,
-    heads: usize,
     activation: Activation,
 }
 
@@ -149,10 +169,10 @@ impl Encoder {
     pub fn load(vb: VarBuilder, config: &Config) -> Result<Self> {
         let activation = Activation::parse(&config.hidden_act)
             .ok_or_else(|| candle_core::Error::Msg(format!("unsupported hidden_act {:?}", config.hidden_act)))?;
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+        let (h, heads) = (config.hidden_size, config.num_attention_heads);
+        if heads == 0 || h % heads != 0 {
             return Err(candle_core::Error::Msg(format!(
-                "hidden_size {} is not a multiple of num_attention_heads {}",
-                config.hidden_size, config.num_attention_heads
+                "hidden_size {h} is not a multiple of num_attention_heads {heads}"
             )));
         }
         // Checkpoints name the encoder at the top level, under `bert.`, or under the model type.
@@ -162,68 +182,84 @@ impl Encoder {
             .map(|prefix| vb.pp(prefix))
             .find(|p| p.contains_tensor("embeddings.word_embeddings.weight"))
             .unwrap_or(vb);
-        let h = config.hidden_size;
         let embeddings = vb.pp("embeddings");
         let token_types = embeddings.get((config.type_vocab_size, h), "token_type_embeddings.weight")?;
-        let layers = (0..config.num_hidden_layers)
-            .map(|i| Layer::load(&vb.pp(format!("encoder.layer.{i}")), config))
-            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
-            word: embeddings.get((config.vocab_size, h), "word_embeddings.weight")?,
-            position: embeddings.get((config.max_position_embeddings, h), "position_embeddings.weight")?,
-            token_type: token_types.narrow(0, 0, 1)?.contiguous()?,
+            hidden: h,
+            heads,
+            word: to_vec(&embeddings.get((config.vocab_size, h), "word_embeddings.weight")?)?,
+            position: to_vec(&embeddings.get((config.max_position_embeddings, h), "position_embeddings.weight")?)?,
+            token_type: to_vec(&token_types.narrow(0, 0, 1)?)?,
             embedding_norm: Norm::load(&embeddings, "LayerNorm", h, config.layer_norm_eps)?,
-            layers,
-            heads: config.num_attention_heads,
+            layers: (0..config.num_hidden_layers)
+                .map(|i| Layer::load(&vb.pp(format!("encoder.layer.{i}")), config))
+                .collect::<Result<Vec<_>>>()?,
             activation,
         })
     }
 
-    /// Final hidden states, one row per token of `batch`: (tokens, hidden).
-    pub fn forward(&self, batch: &Packed) -> Result<Tensor> {
-        let device = Device::Cpu;
+    /// Final hidden states, one row of `hidden` per token of `batch`, row-major.
+    pub fn forward(&self, batch: &Packed) -> std::result::Result<Vec<f32>, EmbedError> {
         let tokens = batch.ids.len();
-        let positions: Vec<u32> = batch.lens.iter().flat_map(|&len| 0..len as u32).collect();
-        if positions.len() != tokens {
-            return Err(candle_core::Error::Msg(format!("{tokens} ids but lengths sum to {}", positions.len())));
+        if batch.lens.iter().sum::<usize>() != tokens {
+            return Err(EmbedError::Inference(format!("{tokens} ids but the lengths say otherwise")));
         }
-        let ids = Tensor::from_slice(batch.ids, tokens, &device)?;
-        let positions = Tensor::from_vec(positions, tokens, &device)?;
-        let embedded = (self.word.index_select(&ids, 0)? + self.position.index_select(&positions, 0)?)?
-            .broadcast_add(&self.token_type)?;
-        let mut xs = self.embedding_norm.forward(&embedded)?;
-
-        let lens: Vec<u32> = batch.lens.iter().map(|&l| l as u32).collect();
-        let longest = batch.lens.iter().copied().max().unwrap_or(0);
-        let lens = Tensor::from_vec(lens, batch.lens.len(), &device)?;
+        let mut xs = self.embed(batch)?;
         for layer in &self.layers {
-            xs = self.layer(layer, &xs, &lens, longest)?;
+            xs = self.layer(layer, &xs, batch.lens);
         }
         Ok(xs)
     }
 
-    fn layer(&self, layer: &Layer, xs: &Tensor, lens: &Tensor, longest: usize) -> Result<Tensor> {
-        let (tokens, hidden) = xs.dims2()?;
-        let head_dim = hidden / self.heads;
-        let qkv = layer.qkv.forward(xs)?;
-        let split = |i: usize| qkv.narrow(D::Minus1, i * hidden, hidden)?.reshape((tokens, self.heads, head_dim));
-        let context = candle_nn::attention::flash_attn_varlen_cpu(
-            &split(0)?,
-            &split(1)?,
-            &split(2)?,
-            None,
-            lens,
-            lens,
-            longest,
-            longest,
-            1.0 / (head_dim as f32).sqrt(),
-            false,
-            None,
-            None,
-        )?
-        .reshape((tokens, hidden))?;
-        let attended = layer.attention_norm.forward(&(layer.attention_out.forward(&context)? + xs)?)?;
-        let up = self.activation.forward(&layer.up.forward(&attended)?)?;
-        layer.output_norm.forward(&(layer.down.forward(&up)? + attended)?)
+    /// Word + position + token-type embeddings, normalised.
+    fn embed(&self, batch: &Packed) -> std::result::Result<Vec<f32>, EmbedError> {
+        let h = self.hidden;
+        let positions = batch.lens.iter().flat_map(|&len| 0..len);
+        let mut xs = Vec::with_capacity(batch.ids.len() * h);
+        for (&id, position) in batch.ids.iter().zip(positions) {
+            let word = self.word.get(id as usize * h..(id as usize + 1) * h);
+            let place = self.position.get(position * h..(position + 1) * h);
+            let (Some(word), Some(place)) = (word, place) else {
+                return Err(EmbedError::Inference(format!(
+                    "token {id} at position {position} is outside the model's tables"
+                )));
+            };
+            xs.extend(word.iter().zip(place).zip(&self.token_type).map(|((w, p), t)| w + p + t));
+        }
+        self.embedding_norm.apply(&mut xs);
+        Ok(xs)
+    }
+
+    fn layer(&self, layer: &Layer, xs: &[f32], lens: &[usize]) -> Vec<f32> {
+        let (h, tokens) = (self.hidden, xs.len() / self.hidden);
+        let qkv = layer.qkv.forward(xs, tokens, None);
+        let context = self.attention(&qkv, lens);
+        let mut attended = layer.attention_out.forward(&context, tokens, Some(xs));
+        layer.attention_norm.apply(&mut attended);
+        let mut up = layer.up.forward(&attended, tokens, None);
+        for_rows(&mut up, layer.up.outputs, |row| self.activation.apply(row));
+        let mut out = layer.down.forward(&up, tokens, Some(&attended));
+        layer.output_norm.apply(&mut out);
+        debug_assert_eq!(out.len(), tokens * h);
+        out
+    }
+
+    /// Each sequence attends only to itself; sequences run in parallel.
+    fn attention(&self, qkv: &[f32], lens: &[usize]) -> Vec<f32> {
+        let h = self.hidden;
+        let mut context = vec![0.0; qkv.len() / 3];
+        let mut parts = Vec::with_capacity(lens.len());
+        let (mut qkv_rest, mut out_rest) = (qkv, context.as_mut_slice());
+        for &len in lens {
+            let (q, qr) = qkv_rest.split_at(len * 3 * h);
+            let (o, or) = std::mem::take(&mut out_rest).split_at_mut(len * h);
+            parts.push((q, o, len));
+            (qkv_rest, out_rest) = (qr, or);
+        }
+        parts
+            .into_par_iter()
+            .filter(|&(_, _, len)| len > 0)
+            .for_each_init(Vec::new, |scores, (q, o, len)| kernels::attention(q, o, scores, len, self.heads));
+        context
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod bert;
 pub mod bert_forward;
+mod kernels;
 pub mod worker;
