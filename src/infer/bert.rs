@@ -53,6 +53,9 @@ impl ModelInfo {
 pub struct BertEmbedder {
     info: ModelInfo,
     encoder: Encoder,
+    /// The forward pass runs inside this pool, so its many short parallel steps are shared
+    /// among pool threads directly instead of each being handed over from the caller's thread.
+    pool: rayon::ThreadPool,
     pooling: Pooling,
     query_prefix: String,
     passage_prefix: String,
@@ -126,6 +129,11 @@ impl BertEmbedder {
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &Device::Cpu) }
             .map_err(|e| bad(&weights, e))?;
         let encoder = Encoder::load(vb, &config).map_err(|e| bad(&weights, e))?;
+        // Sized like rayon's global pool: RAYON_NUM_THREADS (the `embedder.threads` setting), else one per core.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("clerk-embed-{i}"))
+            .build()
+            .map_err(|e| EmbedError::Inference(format!("starting the model's threads: {e}")))?;
 
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("model").to_string();
         let fingerprint = fingerprint(&weights)?;
@@ -145,6 +153,7 @@ impl BertEmbedder {
                 tokenizer,
             },
             encoder,
+            pool,
             pooling,
             query_prefix: options.query_prefix.unwrap_or_else(|| if e5 { "query: ".into() } else { String::new() }),
             passage_prefix: options
@@ -242,11 +251,13 @@ impl Embedder for BertEmbedder {
             EmbedKind::Query => &self.query_prefix,
             EmbedKind::Passage => &self.passage_prefix,
         };
-        let mut out = Vec::with_capacity(texts.len());
-        for group in texts.chunks(BATCH) {
-            out.extend(self.embed_batch(group.iter().map(|t| format!("{prefix}{t}")).collect())?);
-        }
-        Ok(out)
+        self.pool.install(|| {
+            let mut out = Vec::with_capacity(texts.len());
+            for group in texts.chunks(BATCH) {
+                out.extend(self.embed_batch(group.iter().map(|t| format!("{prefix}{t}")).collect())?);
+            }
+            Ok(out)
+        })
     }
 }
 
