@@ -87,10 +87,15 @@ impl Linear {
     /// matmul accumulates onto it instead of needing passes of its own.
     fn forward(&self, xs: &[f32], rows: usize, residual: Option<&[f32]>) -> Vec<f32> {
         let mut out = match residual {
-            Some(r) => r.to_vec(),
-            None => vec![0.0; rows * self.outputs],
+            Some(r) => {
+                let mut out = Vec::with_capacity(r.len());
+                for row in r.chunks_exact(self.outputs) {
+                    out.extend(row.iter().zip(&self.bias).map(|(r, b)| r + b));
+                }
+                out
+            }
+            None => self.bias.repeat(rows),
         };
-        for_rows(&mut out, self.outputs, |row| row.iter_mut().zip(&self.bias).for_each(|(x, b)| *x += b));
         kernels::matmul_acc(&mut out, xs, &self.weight_t, rows, self.inputs, self.outputs);
         out
     }
