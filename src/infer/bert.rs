@@ -55,7 +55,7 @@ pub struct BertEmbedder {
     encoder: Encoder,
     /// The forward pass runs inside this pool, so its many short parallel steps are shared
     /// among pool threads directly instead of each being handed over from the caller's thread.
-    pool: rayon::ThreadPool,
+    threads: rayon::ThreadPool,
     pooling: Pooling,
     query_prefix: String,
     passage_prefix: String,
@@ -130,7 +130,7 @@ impl BertEmbedder {
             .map_err(|e| bad(&weights, e))?;
         let encoder = Encoder::load(vb, &config).map_err(|e| bad(&weights, e))?;
         // Sized like rayon's global pool: RAYON_NUM_THREADS (the `embedder.threads` setting), else one per core.
-        let pool = rayon::ThreadPoolBuilder::new()
+        let threads = rayon::ThreadPoolBuilder::new()
             .thread_name(|i| format!("clerk-embed-{i}"))
             .build()
             .map_err(|e| EmbedError::Inference(format!("starting the model's threads: {e}")))?;
@@ -153,7 +153,7 @@ impl BertEmbedder {
                 tokenizer,
             },
             encoder,
-            pool,
+            threads,
             pooling,
             query_prefix: options.query_prefix.unwrap_or_else(|| if e5 { "query: ".into() } else { String::new() }),
             passage_prefix: options
@@ -251,7 +251,7 @@ impl Embedder for BertEmbedder {
             EmbedKind::Query => &self.query_prefix,
             EmbedKind::Passage => &self.passage_prefix,
         };
-        self.pool.install(|| {
+        self.threads.install(|| {
             let mut out = Vec::with_capacity(texts.len());
             for group in texts.chunks(BATCH) {
                 out.extend(self.embed_batch(group.iter().map(|t| format!("{prefix}{t}")).collect())?);
