@@ -45,6 +45,7 @@ fn settings(cli: &Cli) -> Result<Settings> {
     Ok(Settings::load(&overrides)?)
 }
 
+/// Candle's figures, with sentence-transformers' beside them and candle/ST per figure when measured.
 fn print_embed_figures(
     f: &clerk::bench::EmbedFigures,
     st: Option<&Result<clerk::bench::st::StFigures, clerk::bench::st::StError>>,

@@ -69,8 +69,32 @@ pub fn run(python: Option<&Path>, script: &Path, model_dir: &Path, texts: &Embed
             stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
         });
     }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    // The script prints one JSON object last; libraries may chatter on stdout before it.
+    parse(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// The script prints one JSON object last; libraries may chatter on stdout before it.
+fn parse(stdout: &str) -> Result<StFigures, StError> {
     let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
     serde_json::from_str(last).map_err(|error| StError::Output { error, stdout: stdout.trim().to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_line_is_the_figures() {
+        let out = "Some library warning\n{\"query_p50_ms\": 9.5, \"query_p95_ms\": 12.0, \"batch1_texts_per_s\": 60, \"batch32_texts_per_s\": 120, \"batch64_texts_per_s\": 126}\n\n";
+        let f = parse(out).unwrap();
+        assert_eq!((f.query_p50_ms, f.batch64_texts_per_s), (9.5, 126.0));
+        assert!(matches!(parse("Traceback ..."), Err(StError::Output { .. })));
+    }
+
+    #[test]
+    fn a_missing_interpreter_or_script_is_reported_not_fatal() {
+        assert!(find_python(Some(Path::new("/nonexistent/python3"))).is_none());
+        let texts = EmbedTexts { queries: vec![], passages: vec![] };
+        let missing = Path::new("/nonexistent/bench_st.py");
+        assert!(matches!(run(None, missing, Path::new("."), &texts), Err(StError::NoScript(_))));
+    }
 }
