@@ -50,6 +50,7 @@ impl Activation {
         }
     }
 
+    #[inline(always)]
     fn apply(self, xs: &mut [f32]) {
         match self {
             Self::Gelu => kernels::gelu_erf(xs),
@@ -117,7 +118,12 @@ impl Norm {
     }
 
     fn apply(&self, xs: &mut [f32]) {
-        for_rows(xs, self.weight.len(), |row| kernels::layer_norm(row, &self.weight, &self.bias, self.eps));
+        for_rows(
+            xs,
+            self.weight.len(),
+            #[inline(always)]
+            |row| kernels::layer_norm(row, &self.weight, &self.bias, self.eps),
+        );
     }
 }
 
@@ -242,7 +248,12 @@ impl Encoder {
         let mut attended = layer.attention_out.forward(&context, tokens, Some(xs));
         layer.attention_norm.apply(&mut attended);
         let mut up = layer.up.forward(&attended, tokens, None);
-        for_rows(&mut up, layer.up.outputs, |row| self.activation.apply(row));
+        for_rows(
+            &mut up,
+            layer.up.outputs,
+            #[inline(always)]
+            |row| self.activation.apply(row),
+        );
         let mut out = layer.down.forward(&up, tokens, Some(&attended));
         layer.output_norm.apply(&mut out);
         debug_assert_eq!(out.len(), tokens * h);
