@@ -50,9 +50,14 @@ impl App {
     }
 
     pub fn ingest(&self, dir: Option<&Path>, show_progress: bool) -> Result<IngestReport, AppError> {
-        let tuning = Tuning::load(&self.settings.ingest_dir)?;
+        let tuning = self.tuning()?;
         let dir = dir.unwrap_or(&self.settings.knowledge_dir);
         Ok(ingest::run(dir, &tuning, self.embedder.as_ref(), self.store.as_ref(), show_progress)?)
+    }
+
+    /// How ingest cuts and embeds documents (`ingest/pipeline.toml`).
+    pub fn tuning(&self) -> Result<Tuning, AppError> {
+        Ok(Tuning::load(&self.settings.ingest_dir)?)
     }
 
     /// A generation store of its own for an eval suite's corpus.

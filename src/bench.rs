@@ -167,14 +167,14 @@ pub fn search(app: &App, corpus: &Path, queries: usize) -> Result<SearchFigures,
     let scratch = app.settings.data_dir.join("bench-scratch");
     let _ = std::fs::remove_dir_all(&scratch);
     let store = crate::store::generation::FsGenerationStore::new(&scratch, std::sync::Arc::clone(&app.analysis));
-    let tuning = crate::ingest::Tuning::load(&app.settings.ingest_dir).map_err(AppError::from)?;
+    let tuning = app.tuning()?;
     let report = crate::ingest::run(&app.settings.knowledge_dir, &tuning, app.embedder.as_ref(), &store, false)
         .map_err(AppError::from)?;
     let _ = std::fs::remove_dir_all(&scratch);
 
     let suite = BeirSuite::load(corpus, "test")?;
     let suite_store = app.suite_store(&suite.name);
-    let (snapshot, _) = suite.index(app.embedder.as_ref(), suite_store.as_ref(), true)?;
+    let (snapshot, _) = suite.index(app.embedder.as_ref(), suite_store.as_ref(), &app.tuning()?, true)?;
     let mut modes = Vec::new();
     for mode in [SearchMode::Bm25, SearchMode::Dense, SearchMode::Hybrid] {
         let mut samples = Vec::new();

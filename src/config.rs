@@ -2,6 +2,7 @@
 //! -> flags. clap resolves flag-over-env; this module puts the file and the defaults below
 //! them and validates the result once into [`Settings`].
 
+use crate::ports::Bm25Params;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -60,6 +61,10 @@ struct RetrievalFile {
     dense_weight_en: Option<f32>,
     bm25_weight_zh: Option<f32>,
     dense_weight_zh: Option<f32>,
+    bm25_k1_en: Option<f32>,
+    bm25_b_en: Option<f32>,
+    bm25_k1_zh: Option<f32>,
+    bm25_b_zh: Option<f32>,
 }
 
 /// How the embedding model is chosen and run.
@@ -84,6 +89,8 @@ pub struct RetrievalSettings {
     pub dense_weight_en: f32,
     pub bm25_weight_zh: f32,
     pub dense_weight_zh: f32,
+    pub bm25_en: Bm25Params,
+    pub bm25_zh: Bm25Params,
 }
 
 impl Default for RetrievalSettings {
@@ -95,6 +102,8 @@ impl Default for RetrievalSettings {
             dense_weight_en: 1.0,
             bm25_weight_zh: 1.0,
             dense_weight_zh: 1.0,
+            bm25_en: Bm25Params::default(),
+            bm25_zh: Bm25Params::default(),
         }
     }
 }
@@ -160,7 +169,23 @@ impl Settings {
             dense_weight_en: r.dense_weight_en.unwrap_or(d.dense_weight_en),
             bm25_weight_zh: r.bm25_weight_zh.unwrap_or(d.bm25_weight_zh),
             dense_weight_zh: r.dense_weight_zh.unwrap_or(d.dense_weight_zh),
+            bm25_en: Bm25Params {
+                k1: r.bm25_k1_en.unwrap_or(d.bm25_en.k1),
+                b: r.bm25_b_en.unwrap_or(d.bm25_en.b),
+            },
+            bm25_zh: Bm25Params {
+                k1: r.bm25_k1_zh.unwrap_or(d.bm25_zh.k1),
+                b: r.bm25_b_zh.unwrap_or(d.bm25_zh.b),
+            },
         };
+        for p in [retrieval.bm25_en, retrieval.bm25_zh] {
+            if !(p.k1.is_finite() && p.k1 >= 0.0 && (0.0..=1.0).contains(&p.b)) {
+                return Err(ConfigError::Invalid {
+                    key: "retrieval.bm25_*",
+                    message: "k1 must be finite and >= 0, b within 0..=1".into(),
+                });
+            }
+        }
         if !(retrieval.rrf_k > 0.0) {
             return Err(ConfigError::Invalid { key: "retrieval.rrf_k", message: "must be > 0".into() });
         }

@@ -100,13 +100,14 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// Where the passage sits, put before it (or each window of it) for the embedder.
+    pub fn embedding_header(&self) -> String {
+        if self.section.is_empty() { self.title.clone() } else { format!("{} > {}", self.title, self.section) }
+    }
+
     /// What the embedder sees: where the passage sits, then the passage.
     pub fn embedding_text(&self) -> String {
-        if self.section.is_empty() {
-            format!("{}\n{}", self.title, self.text)
-        } else {
-            format!("{} > {}\n{}", self.title, self.section, self.text)
-        }
+        format!("{}\n{}", self.embedding_header(), self.text)
     }
 }
 

@@ -144,7 +144,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for dir in &suites {
                 let suite = BeirSuite::load(dir, &split)?;
                 let store = app.suite_store(&suite.name);
-                let (snapshot, embedded) = suite.index(app.embedder.as_ref(), store.as_ref(), tty)?;
+                let (snapshot, embedded) = suite.index(app.embedder.as_ref(), store.as_ref(), &app.tuning()?, tty)?;
                 if embedded > 0 {
                     eprintln!("{}: embedded {embedded} passages", suite.name);
                 }
@@ -165,7 +165,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     );
                     figures.push(f);
                 }
-                report.push(serde_json::json!({ "suite": suite.name, "split": split, "passages": suite.corpus.len(), "modes": figures }));
+                report.push(serde_json::json!({ "suite": suite.name, "split": split, "documents": suite.corpus.len(), "modes": figures }));
             }
             if let Some(path) = json {
                 write_json(&path, &serde_json::json!({ "embedder": app.embedder.id(), "suites": report }))?;

@@ -73,9 +73,22 @@ pub struct Scored {
     pub score: f32,
 }
 
+/// BM25 term-frequency saturation (k1) and length normalisation (b).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bm25Params {
+    pub k1: f32,
+    pub b: f32,
+}
+
+impl Default for Bm25Params {
+    fn default() -> Self {
+        Self { k1: 1.2, b: 0.75 }
+    }
+}
+
 /// Full-text search over one generation (BM25).
 pub trait TextIndex: Send + Sync {
-    fn search(&self, query: &str, k: usize, filters: &Filters) -> Result<Vec<Scored>, StoreError>;
+    fn search(&self, query: &str, k: usize, filters: &Filters, params: Bm25Params) -> Result<Vec<Scored>, StoreError>;
     /// Chunks whose exact code field equals one of the normalised codes or SKUs.
     fn exact_codes(&self, codes: &[String], filters: &Filters) -> Result<Vec<u32>, StoreError>;
 }
@@ -87,9 +100,10 @@ pub trait VectorIndex: Send + Sync {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// The k best chunks among those `admit` accepts.
+    /// The k best chunks among those `admit` accepts, each scored by its best vector.
     fn search(&self, query: &[f32], k: usize, admit: &dyn Fn(u32) -> bool) -> Vec<Scored>;
-    fn vector(&self, ordinal: u32) -> Option<&[f32]>;
+    /// All vectors of one chunk, row after row.
+    fn vectors(&self, ordinal: u32) -> Option<&[f32]>;
 }
 
 /// What an ingest run recorded about one source file.
@@ -106,6 +120,8 @@ pub struct Manifest {
     pub generation: u64,
     pub embedder: String,
     pub dims: usize,
+    #[serde(default)]
+    pub window_tokens: usize,
     pub created_at: String,
     pub documents: usize,
     pub chunks: usize,
@@ -121,12 +137,16 @@ pub struct Snapshot {
     pub vectors: Arc<dyn VectorIndex>,
 }
 
-/// Everything a new generation holds; vectors are row-major, one row per chunk.
+/// Everything a new generation holds; vectors are row-major, `rows[i]` of them for chunk `i`
+/// (a long chunk is embedded as several windows), in chunk order.
 pub struct GenerationBuild<'a> {
     pub embedder: &'a str,
     pub dims: usize,
+    /// The embedding window the vectors were made with (they are reused only under the same).
+    pub window_tokens: usize,
     pub chunks: &'a [Chunk],
     pub vectors: &'a [f32],
+    pub rows: &'a [u32],
     pub files: BTreeMap<String, FileEntry>,
 }
 

@@ -55,9 +55,9 @@ impl Retriever {
         }
         let lang = detect_lang(query);
         let s = &self.settings;
-        let (bm25_weight, dense_weight) = match lang {
-            Lang::En => (s.bm25_weight_en, s.dense_weight_en),
-            Lang::Zh => (s.bm25_weight_zh, s.dense_weight_zh),
+        let (bm25_weight, dense_weight, bm25_params) = match lang {
+            Lang::En => (s.bm25_weight_en, s.dense_weight_en, s.bm25_en),
+            Lang::Zh => (s.bm25_weight_zh, s.dense_weight_zh, s.bm25_zh),
         };
         let depth = s.candidates.max(req.k);
         let run_bm25 = req.mode != SearchMode::Dense;
@@ -76,7 +76,7 @@ impl Retriever {
         let (bm25, dense) = std::thread::scope(|scope| {
             let dense =
                 run_dense.then(|| scope.spawn(|| self.dense_leg(snapshot, query, depth, &req.filters, req.mode)));
-            let bm25 = if run_bm25 { snapshot.text.search(query, depth, &req.filters) } else { Ok(Vec::new()) };
+            let bm25 = if run_bm25 { snapshot.text.search(query, depth, &req.filters, bm25_params) } else { Ok(Vec::new()) };
             let dense = match dense {
                 Some(handle) => handle.join().unwrap_or(Err(RetrieveError::Embed(EmbedError::WorkerGone))),
                 None => Ok(Vec::new()),
@@ -95,7 +95,8 @@ impl Retriever {
         let codes = crate::text::query_codes(query);
         let exact: HashSet<u32> = snapshot.text.exact_codes(&codes, &req.filters)?.into_iter().collect();
         trace.exact = exact.len();
-        let ranked = exact_first(fused, &exact, &bm25);
+        let product_of = |ordinal: u32| snapshot.chunks.get(ordinal as usize).and_then(|c| c.products.first().cloned());
+        let ranked = exact_first(fused, &exact, &bm25, &product_of);
         let hits = ranked
             .into_iter()
             .take(req.k)
@@ -154,7 +155,14 @@ pub fn fuse(legs: &[(&[Scored], f32)], k: f32) -> Vec<Scored> {
 /// Exact code/SKU matches first, then the rest in fused order. Rows sharing a code differ
 /// in the words around it ("robot vacuum" vs "dishwasher"), which the BM25 leg weighs in
 /// every language through synonyms, so the exact group is ordered by BM25, then fusion.
-fn exact_first(fused: Vec<Scored>, exact: &HashSet<u32>, bm25: &[Scored]) -> Vec<Scored> {
+/// Rows of the same product stay together behind that product's best row: the question
+/// names one appliance, and its row in the other language outranks other appliances.
+fn exact_first(
+    fused: Vec<Scored>,
+    exact: &HashSet<u32>,
+    bm25: &[Scored],
+    product_of: &dyn Fn(u32) -> Option<String>,
+) -> Vec<Scored> {
     if exact.is_empty() {
         return fused;
     }
@@ -165,6 +173,24 @@ fn exact_first(fused: Vec<Scored>, exact: &HashSet<u32>, bm25: &[Scored]) -> Vec
     first.extend(exact.iter().filter(|o| !ranked.contains(o)).map(|&ordinal| Scored { ordinal, score: 0.0 }));
     let key = |s: &Scored| text_score.get(&s.ordinal).copied().unwrap_or(0.0);
     first.sort_by(|a, b| key(b).total_cmp(&key(a)).then(b.score.total_cmp(&a.score)).then(a.ordinal.cmp(&b.ordinal)));
+    // A row of no product is a group of its own.
+    let mut groups: Vec<Option<String>> = Vec::new();
+    let group: Vec<usize> = first
+        .iter()
+        .map(|s| {
+            let product = product_of(s.ordinal);
+            match groups.iter().position(|g| g.is_some() && *g == product) {
+                Some(i) => i,
+                None => {
+                    groups.push(product);
+                    groups.len() - 1
+                }
+            }
+        })
+        .collect();
+    let mut keyed: Vec<(usize, Scored)> = group.into_iter().zip(first).collect();
+    keyed.sort_by_key(|(g, _)| *g); // stable: BM25 order within a product is kept
+    let mut first: Vec<Scored> = keyed.into_iter().map(|(_, s)| s).collect();
     // Scores must agree with the order: exact matches sit above everything else, and each
     // one above the next.
     let n = first.len() as f32;
@@ -197,13 +223,27 @@ mod tests {
     fn exact_matches_lead() {
         let fused = vec![Scored { ordinal: 1, score: 0.5 }, Scored { ordinal: 2, score: 0.4 }];
         let exact: HashSet<u32> = [2, 9].into_iter().collect();
-        let ranked = exact_first(fused.clone(), &exact, &[]);
+        let no_product = |_: u32| None;
+        let ranked = exact_first(fused.clone(), &exact, &[], &no_product);
         assert_eq!(ranked.iter().map(|x| x.ordinal).collect::<Vec<_>>(), vec![2, 9, 1]);
         assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
         // Among exact matches the text leg decides.
         let bm25 = [Scored { ordinal: 9, score: 3.0 }, Scored { ordinal: 2, score: 1.0 }];
-        let ranked = exact_first(fused, &exact, &bm25);
+        let ranked = exact_first(fused.clone(), &exact, &bm25, &no_product);
         assert_eq!(ranked.iter().map(|x| x.ordinal).collect::<Vec<_>>(), vec![9, 2, 1]);
+        assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
+
+        // The vacuum's rows (5 in Chinese, 7 in English) stay together behind the best one,
+        // above the purifier's row that outscored the English vacuum row on shared characters.
+        let exact: HashSet<u32> = [5, 6, 7].into_iter().collect();
+        let bm25 = [
+            Scored { ordinal: 5, score: 9.0 },
+            Scored { ordinal: 6, score: 5.0 },
+            Scored { ordinal: 7, score: 4.0 },
+        ];
+        let product = |o: u32| Some(if o == 6 { "HH-AP300" } else { "HH-RV500" }.to_string());
+        let ranked = exact_first(fused, &exact, &bm25, &product);
+        assert_eq!(ranked.iter().map(|x| x.ordinal).collect::<Vec<_>>()[..3], [5, 7, 6]);
         assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
     }
 }

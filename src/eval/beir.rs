@@ -6,7 +6,8 @@
 use super::metrics::{mrr_at, ndcg_at, recall_at};
 use crate::ask::retrieve::{RetrieveError, Retriever, SearchRequest};
 use crate::domain::{Chunk, DocType, Filters, SearchMode};
-use crate::ingest::{IngestError, publish_chunks};
+use crate::ingest::chunk::{chunk_id, split_passage};
+use crate::ingest::{IngestError, Tuning, publish_chunks};
 use crate::ports::{Embedder, FileEntry, GenerationStore, Snapshot, StoreError};
 use crate::text::detect_lang;
 use serde::{Deserialize, Serialize};
@@ -30,8 +31,9 @@ pub enum EvalError {
     Retrieve(#[from] RetrieveError),
 }
 
+/// One judged unit of the corpus; long ones are indexed as several passages.
 #[derive(Deserialize)]
-struct CorpusLine {
+pub struct CorpusDoc {
     #[serde(rename = "_id")]
     id: String,
     #[serde(default)]
@@ -49,7 +51,7 @@ struct QueryLine {
 pub struct BeirSuite {
     pub name: String,
     pub corpus_path: PathBuf,
-    pub corpus: Vec<Chunk>,
+    pub corpus: Vec<CorpusDoc>,
     /// Judged queries only, in file order: (id, text).
     pub queries: Vec<(String, String)>,
     pub qrels: HashMap<String, HashMap<String, u32>>,
@@ -124,37 +126,52 @@ impl BeirSuite {
         let corpus_path = dir.join("corpus.jsonl");
         let mut corpus = Vec::new();
         for (i, line) in read_lines(&corpus_path)?.iter().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let d: CorpusLine = parse_json(&corpus_path, i, line)?;
-            let mut chunk = Chunk {
-                id: String::new(),
-                lang: detect_lang(&format!("{} {}", d.title, d.text)),
-                doc_id: d.id,
-                doc_type: DocType::Manual,
-                products: Vec::new(),
-                title: d.title,
-                section: String::new(),
-                path: format!("{name}/corpus.jsonl"),
-                text: d.text,
-                code: None,
-            };
-            chunk.id = crate::ingest::chunk::chunk_id(&chunk);
-            corpus.push(chunk);
+            corpus.push(parse_json(&corpus_path, i, line)?);
         }
         Ok(BeirSuite { name, corpus_path, corpus, queries, qrels })
     }
 
-    /// Publishes the corpus into `store` unless it already holds this exact corpus for
-    /// this embedder. Returns the snapshot and how many passages were embedded.
+    /// The corpus as chunks of at most `max_tokens`, cut the way ingest cuts a section, so
+    /// the suite measures retrieval as Clerk performs it on real documents.
+    fn passages(&self, max_tokens: usize, embedder: &dyn Embedder) -> Vec<Chunk> {
+        let count = |text: &str| embedder.count_tokens(text).unwrap_or_else(|_| text.len() / 3 + 1);
+        let mut chunks = Vec::with_capacity(self.corpus.len());
+        for doc in &self.corpus {
+            let lang = detect_lang(&format!("{} {}", doc.title, doc.text));
+            for text in split_passage(&doc.title, &doc.text, max_tokens, &count) {
+                let mut chunk = Chunk {
+                    id: String::new(),
+                    lang,
+                    doc_id: doc.id.clone(),
+                    doc_type: DocType::Manual,
+                    products: Vec::new(),
+                    title: doc.title.clone(),
+                    section: String::new(),
+                    path: format!("{}/corpus.jsonl", self.name),
+                    text,
+                    code: None,
+                };
+                chunk.id = chunk_id(&chunk);
+                chunks.push(chunk);
+            }
+        }
+        chunks
+    }
+
+    /// Publishes the corpus into `store` unless it already holds this exact corpus, cut to
+    /// this budget, for this embedder. Returns the snapshot and how many passages were embedded.
     pub fn index(
         &self,
         embedder: &dyn Embedder,
         store: &dyn GenerationStore,
+        tuning: &Tuning,
         show_progress: bool,
     ) -> Result<(Snapshot, usize), EvalError> {
         let bytes = std::fs::read(&self.corpus_path)
             .map_err(|source| EvalError::Io { path: self.corpus_path.clone(), source })?;
         let mut hasher = blake3::Hasher::new();
         hasher.update(&bytes);
+        hasher.update(tuning.fingerprint.as_bytes());
         hasher.update(store.fingerprint().as_bytes());
         let hash = hasher.finalize().to_hex()[..16].to_string();
         let previous = store.open_current()?;
@@ -165,12 +182,10 @@ impl BeirSuite {
                 return Ok((prev.clone(), 0));
             }
         }
+        let chunks = self.passages(tuning.max_tokens, embedder);
         let mut files = BTreeMap::new();
-        files.insert(
-            "corpus.jsonl".to_string(),
-            FileEntry { hash, doc_id: self.name.clone(), chunks: self.corpus.len() },
-        );
-        let (_, embedded) = publish_chunks(&self.corpus, files, previous.as_ref(), embedder, store, show_progress)?;
+        files.insert("corpus.jsonl".to_string(), FileEntry { hash, doc_id: self.name.clone(), chunks: chunks.len() });
+        let (_, embedded) = publish_chunks(&chunks, files, previous.as_ref(), embedder, store, tuning.window(embedder), show_progress)?;
         let snapshot =
             store.open_current()?.ok_or_else(|| StoreError::Corrupt("published generation vanished".into()))?;
         Ok((snapshot, embedded))

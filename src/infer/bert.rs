@@ -262,7 +262,8 @@ impl Embedder for BertEmbedder {
 }
 
 /// Finds a model directory for a configured name: a path, a folder under `models_dir`
-/// (also by the last part of a hub id such as `sentence-transformers/all-MiniLM-L6-v2`).
+/// (also by the last part of a hub id such as `sentence-transformers/all-MiniLM-L6-v2`),
+/// else a hub download.
 pub fn resolve_model_dir(models_dir: &Path, spec: &str) -> Result<PathBuf, EmbedError> {
     let direct = PathBuf::from(spec);
     if direct.join("config.json").is_file() {
@@ -274,6 +275,9 @@ pub fn resolve_model_dir(models_dir: &Path, spec: &str) -> Result<PathBuf, Embed
     }
     if let Some(found) = candidates.into_iter().find(|c| c.join("config.json").is_file()) {
         return Ok(found);
+    }
+    if super::hub::is_hub_id(spec) {
+        return super::hub::fetch(spec);
     }
     Err(EmbedError::ModelNotFound(format!(
         "no model directory for {spec:?} (looked in {} and at the path itself); run scripts/setup.sh to fetch the default model, or put a BERT-family model directory there",

@@ -2,5 +2,6 @@
 
 pub mod bert;
 pub mod bert_forward;
+pub mod hub;
 mod kernels;
 pub mod worker;

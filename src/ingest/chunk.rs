@@ -6,6 +6,10 @@ use super::markdown::Section;
 use super::source::SourceDoc;
 use crate::domain::Chunk;
 
+/// Bumped whenever the same text and budget would be cut differently, so that stored
+/// chunks are rebuilt.
+pub const CHUNKER_VERSION: u32 = 2;
+
 /// Counts model tokens; the chunker stays pure by taking it as a function.
 pub type TokenCount<'a> = &'a dyn Fn(&str) -> usize;
 
@@ -49,7 +53,7 @@ pub fn chunk_document(
         };
         let header_tokens = count(&format!("{} > {}", doc.meta.title, section_path));
         let budget = max_tokens.saturating_sub(header_tokens).max(16);
-        for text in pack(&section.blocks, budget, count) {
+        for text in pack(&section.blocks, budget, count, Overlap::WithinBlocks) {
             make(text);
         }
     }
@@ -68,66 +72,133 @@ pub fn chunk_id(c: &Chunk) -> String {
     h.finalize().to_hex()[..16].to_string()
 }
 
-fn pack(blocks: &[String], budget: usize, count: TokenCount<'_>) -> Vec<String> {
+/// One long text (a corpus passage with no structure) cut into pieces that fit the budget
+/// together with its title, which is embedded alongside each piece.
+pub fn split_passage(title: &str, text: &str, max_tokens: usize, count: TokenCount<'_>) -> Vec<String> {
+    let budget = max_tokens.saturating_sub(count(title)).max(16);
+    pack(&[text.to_string()], budget, count, Overlap::WithinBlocks)
+}
+
+/// The texts a chunk is embedded as: whole when it fits the window, else overlapping
+/// windows, each under the chunk's heading path. A small embedding model represents a
+/// short passage far better than a long one (and truncates past its limit), while the
+/// chunk stays whole for full text and for answers.
+pub fn embedding_windows(chunk: &Chunk, window_tokens: usize, count: TokenCount<'_>) -> Vec<String> {
+    let whole = chunk.embedding_text();
+    if count(&whole) <= window_tokens {
+        return vec![whole];
+    }
+    let header = chunk.embedding_header();
+    let budget = window_tokens.saturating_sub(count(&header)).max(16);
+    let lines: Vec<String> = chunk.text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
+    pack(&lines, budget, count, Overlap::Always).into_iter().map(|w| format!("{header}\n{w}")).collect()
+}
+
+/// Whether a cut repeats the text before it in the next piece.
+#[derive(Clone, Copy, PartialEq)]
+enum Overlap {
+    /// Only when the cut falls inside running text (chunks: no repeated table rows).
+    WithinBlocks,
+    /// At every cut (embedding windows, which are never shown).
+    Always,
+}
+
+/// Packs whole blocks greedily under the budget. At a cut the next piece repeats the last
+/// sentences before it (up to a quarter of the budget), so an answer that straddles the
+/// cut is whole in one piece.
+fn pack(blocks: &[String], budget: usize, count: TokenCount<'_>, overlap: Overlap) -> Vec<String> {
     let mut pieces = Vec::new();
     for block in blocks {
         split_block(block, budget, count, &mut pieces);
     }
+    let overlap_budget = budget / 4;
     let mut out = Vec::new();
-    let mut current = String::new();
+    let mut current: Vec<&Piece> = Vec::new();
     let mut current_tokens = 0;
-    for (piece, tokens) in pieces {
-        if !current.is_empty() && current_tokens + tokens > budget {
-            out.push(std::mem::take(&mut current));
-            current_tokens = 0;
+    for piece in &pieces {
+        if !current.is_empty() && current_tokens + piece.tokens > budget {
+            out.push(join(&current));
+            let mut carried: Vec<&Piece> = Vec::new();
+            let mut carried_tokens = 0;
+            if piece.continues || overlap == Overlap::Always {
+                for prev in current.iter().rev() {
+                    if carried_tokens + prev.tokens > overlap_budget || carried_tokens + prev.tokens + piece.tokens > budget {
+                        break;
+                    }
+                    carried_tokens += prev.tokens;
+                    carried.insert(0, prev);
+                }
+            }
+            current = carried;
+            current_tokens = carried_tokens;
         }
-        if !current.is_empty() {
-            current.push('\n');
-        }
-        current.push_str(&piece);
-        current_tokens += tokens;
+        current.push(piece);
+        current_tokens += piece.tokens;
     }
     if !current.is_empty() {
-        out.push(current);
+        out.push(join(&current));
     }
     out
 }
 
-/// Pieces of one block, each within budget, with their token counts.
-fn split_block(block: &str, budget: usize, count: TokenCount<'_>, out: &mut Vec<(String, usize)>) {
+/// A block, or a sentence of a block too long to keep whole.
+struct Piece {
+    text: String,
+    tokens: usize,
+    /// Continues the block of the piece before it (so it is joined by a space, not a line).
+    continues: bool,
+}
+
+fn join(pieces: &[&Piece]) -> String {
+    let mut text = String::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            // Chinese sentences run on without a space.
+            let cjk_before = text.chars().next_back().is_some_and(|c| crate::text::is_cjk(c) || !c.is_ascii());
+            match (piece.continues, cjk_before) {
+                (false, _) => text.push('\n'),
+                (true, false) => text.push(' '),
+                (true, true) => {}
+            }
+        }
+        text.push_str(&piece.text);
+    }
+    text
+}
+
+/// Pieces of one block, each within budget: the whole block when it fits, otherwise its
+/// sentences, and as a last resort halves of an overlong sentence.
+fn split_block(block: &str, budget: usize, count: TokenCount<'_>, out: &mut Vec<Piece>) {
+    let first = out.len();
+    split_to_fit(block, budget, count, out);
+    for piece in &mut out[first + 1..] {
+        piece.continues = true;
+    }
+}
+
+fn split_to_fit(block: &str, budget: usize, count: TokenCount<'_>, out: &mut Vec<Piece>) {
     let tokens = count(block);
     if tokens <= budget {
-        out.push((block.to_string(), tokens));
+        out.push(Piece { text: block.to_string(), tokens, continues: false });
         return;
     }
     let sentences = split_sentences(block);
     if sentences.len() > 1 {
-        let mut current = String::new();
         for sentence in sentences {
-            let joined = format!("{current}{sentence}");
-            if !current.is_empty() && count(&joined) > budget {
-                split_block(current.trim(), budget, count, out);
-                current = sentence.to_string();
-            } else {
-                current = joined;
-            }
-        }
-        if !current.trim().is_empty() {
-            split_block(current.trim(), budget, count, out);
+            split_to_fit(sentence.trim(), budget, count, out);
         }
         return;
     }
-    // One overlong sentence: halve it at a character boundary until the halves fit.
     let chars: Vec<char> = block.chars().collect();
     if chars.len() < 2 {
-        out.push((block.to_string(), tokens));
+        out.push(Piece { text: block.to_string(), tokens, continues: false });
         return;
     }
     let mid = chars.len() / 2;
     let cut = (mid..chars.len()).find(|&i| chars[i].is_whitespace()).unwrap_or(mid);
     let (left, right): (String, String) = (chars[..cut].iter().collect(), chars[cut..].iter().collect());
-    split_block(left.trim(), budget, count, out);
-    split_block(right.trim(), budget, count, out);
+    split_to_fit(left.trim(), budget, count, out);
+    split_to_fit(right.trim(), budget, count, out);
 }
 
 fn split_sentences(text: &str) -> Vec<&str> {
@@ -200,5 +271,27 @@ mod tests {
         let chunks = chunk_document(&d, &sections(&d.body), "p", 60, &words);
         assert!(chunks.len() > 1);
         assert!(chunks.iter().all(|c| c.text.ends_with('。')));
+    }
+
+    #[test]
+    fn long_chunks_embed_as_overlapping_windows_under_their_heading() {
+        let sentences: Vec<String> = (0..12).map(|i| format!("Sentence number {i} is here.")).collect();
+        let d = doc(&format!("## Care\n{}\n", sentences.join(" ")));
+        let chunk = &chunk_document(&d, &sections(&d.body), "p", 500, &words)[0];
+        assert_eq!(embedding_windows(chunk, 500, &words), vec![chunk.embedding_text()], "short: one window");
+
+        let windows = embedding_windows(chunk, 28, &words);
+        assert!(windows.len() > 2, "{windows:?}");
+        for w in &windows {
+            assert!(w.starts_with("Doc > Care\n"), "{w}");
+            assert!(words(w) <= 28, "{w}");
+        }
+        for pair in windows.windows(2) {
+            let last_of_first = pair[0].rsplit(". ").next().unwrap().trim_end_matches('.');
+            assert!(pair[1].contains(last_of_first), "no overlap between {pair:?}");
+        }
+        for s in &sentences {
+            assert!(windows.iter().any(|w| w.contains(s.as_str())), "{s} lost");
+        }
     }
 }

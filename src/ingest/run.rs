@@ -3,7 +3,7 @@
 //! parse + chunk changed files -> embed only chunks whose content hash has no vector yet ->
 //! publish a new generation. A bad document is reported and skipped; the run goes on.
 
-use super::chunk::chunk_document;
+use super::chunk::{CHUNKER_VERSION, chunk_document, embedding_windows};
 use super::markdown::sections;
 use super::source::parse_document;
 use crate::domain::Chunk;
@@ -33,8 +33,10 @@ pub enum IngestError {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Tuning {
-    /// Upper bound on chunk size in model tokens (the model's own limit also applies).
+    /// Upper bound on chunk size in model tokens: what full text indexes and answers quote.
     pub max_tokens: usize,
+    /// Size of the overlapping windows a longer chunk is embedded as (capped by the model).
+    pub window_tokens: usize,
     /// Folders under the knowledge root that hold no documents (the store's seed data).
     pub skip_dirs: Vec<String>,
     /// Part of every file's fingerprint: changing the tuning re-chunks everything (vectors
@@ -45,16 +47,22 @@ pub struct Tuning {
 
 impl Default for Tuning {
     fn default() -> Self {
-        Self { max_tokens: 256, skip_dirs: vec!["store".into()], fingerprint: String::new() }
+        Self { max_tokens: 512, window_tokens: 64, skip_dirs: vec!["store".into()], fingerprint: String::new() }
     }
 }
 
 impl Tuning {
+    /// The embedding window within what the model can read.
+    pub fn window(&self, embedder: &dyn Embedder) -> usize {
+        self.window_tokens.min(embedder.max_tokens())
+    }
+
     /// Reads `pipeline.toml` from the ingest directory (defaults when absent) and
     /// fingerprints it.
     pub fn load(ingest_dir: &Path) -> Result<Tuning, IngestError> {
         let path = ingest_dir.join("pipeline.toml");
         let mut hasher = blake3::Hasher::new();
+        hasher.update(&CHUNKER_VERSION.to_le_bytes());
         let mut tuning = match std::fs::read_to_string(&path) {
             Ok(text) => {
                 hasher.update(text.as_bytes());
@@ -73,6 +81,9 @@ impl Tuning {
         };
         if tuning.max_tokens < 32 {
             return Err(IngestError::Tuning { path, message: "chunking.max_tokens must be at least 32".into() });
+        }
+        if tuning.window_tokens < 16 {
+            return Err(IngestError::Tuning { path, message: "chunking.window_tokens must be at least 16".into() });
         }
         tuning.fingerprint = hasher.finalize().to_hex()[..16].to_string();
         Ok(tuning)
@@ -178,7 +189,7 @@ pub fn run(
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut files: BTreeMap<String, FileEntry> = BTreeMap::new();
     let mut doc_owner: HashMap<String, String> = HashMap::new();
-    let max_tokens = tuning.max_tokens.min(embedder.max_tokens());
+    let max_tokens = tuning.max_tokens;
     let count = |text: &str| embedder.count_tokens(text).unwrap_or_else(|_| text.len() / 3 + 1);
 
     let listed = knowledge_files(knowledge_dir, tuning)?;
@@ -259,7 +270,8 @@ pub fn run(
         return Ok(report);
     }
 
-    let (manifest, embedded) = publish_chunks(&chunks, files, previous.as_ref(), embedder, store, show_progress)?;
+    let (manifest, embedded) =
+        publish_chunks(&chunks, files, previous.as_ref(), embedder, store, tuning.window(embedder), show_progress)?;
     report.embedded = embedded;
     report.generation = manifest.generation;
     report.published = true;
@@ -267,47 +279,61 @@ pub fn run(
     Ok(report)
 }
 
-/// Embeds the chunks that have no vector in `previous` yet (same content hash; vectors of
-/// another embedder are never reused) and publishes all of them as a new generation. Returns the manifest and how
-/// many chunks were embedded.
+/// Embeds the chunks that have no vectors in `previous` yet (same content hash, same
+/// embedder and window size) and publishes all of them as a new generation. Returns the
+/// manifest and how many chunks were embedded.
 pub fn publish_chunks(
     chunks: &[Chunk],
     files: BTreeMap<String, FileEntry>,
     previous: Option<&Snapshot>,
     embedder: &dyn Embedder,
     store: &dyn GenerationStore,
+    window_tokens: usize,
     show_progress: bool,
 ) -> Result<(Manifest, usize), IngestError> {
     let dims = embedder.dims();
     let mut known: HashMap<&str, &[f32]> = HashMap::new();
-    if let Some(prev) = previous.filter(|p| p.manifest.embedder == embedder.id()) {
+    let reusable = |p: &&Snapshot| p.manifest.embedder == embedder.id() && p.manifest.window_tokens == window_tokens;
+    if let Some(prev) = previous.filter(reusable) {
         for (i, c) in prev.chunks.iter().enumerate() {
-            if let Some(v) = prev.vectors.vector(i as u32) {
+            if let Some(v) = prev.vectors.vectors(i as u32) {
                 known.insert(c.id.as_str(), v);
             }
         }
     }
     let missing: Vec<usize> = (0..chunks.len()).filter(|&i| !known.contains_key(chunks[i].id.as_str())).collect();
+    let count = |text: &str| embedder.count_tokens(text).unwrap_or_else(|_| text.len() / 3 + 1);
     let embed_bar = progress_bar(show_progress, missing.len() as u64, "embedding");
     let mut fresh: HashMap<usize, Vec<f32>> = HashMap::with_capacity(missing.len());
     for batch in missing.chunks(64) {
-        let texts: Vec<String> = batch.iter().map(|&i| chunks[i].embedding_text()).collect();
-        for (&i, v) in batch.iter().zip(embedder.embed(&texts, EmbedKind::Passage)?) {
-            fresh.insert(i, v);
+        let mut texts = Vec::new();
+        let mut owners = Vec::new();
+        for &i in batch {
+            for window in embedding_windows(&chunks[i], window_tokens, &count) {
+                texts.push(window);
+                owners.push(i);
+            }
+        }
+        for (i, v) in owners.into_iter().zip(embedder.embed(&texts, EmbedKind::Passage)?) {
+            fresh.entry(i).or_default().extend_from_slice(&v);
         }
         embed_bar.inc(batch.len() as u64);
     }
     embed_bar.finish_and_clear();
 
     let mut vectors = Vec::with_capacity(chunks.len() * dims);
+    let mut rows = Vec::with_capacity(chunks.len());
     for (i, chunk) in chunks.iter().enumerate() {
         let v = fresh.get(&i).map(Vec::as_slice).or_else(|| known.get(chunk.id.as_str()).copied());
         match v {
-            Some(v) if v.len() == dims => vectors.extend_from_slice(v),
+            Some(v) if !v.is_empty() && v.len() % dims == 0 => {
+                vectors.extend_from_slice(v);
+                rows.push((v.len() / dims) as u32);
+            }
             _ => return Err(StoreError::Corrupt(format!("no vector of {dims} dims for chunk {}", chunk.id)).into()),
         }
     }
-    let manifest =
-        store.publish(GenerationBuild { embedder: embedder.id(), dims, chunks, vectors: &vectors, files })?;
+    let build = GenerationBuild { embedder: embedder.id(), dims, window_tokens, chunks, vectors: &vectors, rows: &rows, files };
+    let manifest = store.publish(build)?;
     Ok((manifest, missing.len()))
 }

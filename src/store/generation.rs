@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! <data>/index/CURRENT              "7"
-//! <data>/index/gen-000007/manifest.json chunks.jsonl vectors.bin text/
+//! <data>/index/gen-000007/manifest.json chunks.jsonl vectors.bin vector_rows.bin text/
 //! ```
 
 use super::analysis::Analysis;
@@ -70,7 +70,7 @@ impl FsGenerationStore {
                 .map_err(|e| StoreError::Corrupt(format!("{}: {e}", chunks_path.display())))?;
             chunks.push(chunk);
         }
-        let vectors = FlatIndex::load(&dir.join("vectors.bin"), manifest.dims)?;
+        let vectors = FlatIndex::load(&dir, manifest.dims)?;
         use crate::ports::VectorIndex as _;
         if chunks.len() != manifest.chunks || vectors.len() != manifest.chunks {
             return Err(StoreError::Corrupt(format!(
@@ -116,9 +116,10 @@ impl GenerationStore for FsGenerationStore {
     }
 
     fn publish(&self, build: GenerationBuild<'_>) -> Result<Manifest, StoreError> {
-        if build.vectors.len() != build.chunks.len() * build.dims {
+        let rows: usize = build.rows.iter().map(|&n| n as usize).sum();
+        if build.rows.len() != build.chunks.len() || build.rows.contains(&0) || build.vectors.len() != rows * build.dims {
             return Err(StoreError::Corrupt(format!(
-                "{} vector values for {} chunks of {} dims",
+                "{} vector values in {rows} rows for {} chunks of {} dims",
                 build.vectors.len(),
                 build.chunks.len(),
                 build.dims
@@ -136,13 +137,14 @@ impl GenerationStore for FsGenerationStore {
             lines.push(b'\n');
         }
         write_synced(&dir.join("chunks.jsonl"), &lines)?;
-        FlatIndex::save(&dir.join("vectors.bin"), build.vectors)?;
+        FlatIndex::save(&dir, build.vectors, build.rows)?;
         text_index::build(&dir.join("text"), &self.analysis, build.chunks)?;
         let documents = build.files.len();
         let manifest = Manifest {
             generation: n,
             embedder: build.embedder.to_string(),
             dims: build.dims,
+            window_tokens: build.window_tokens,
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             documents,
             chunks: build.chunks.len(),
@@ -186,10 +188,13 @@ mod tests {
         }
     }
 
+    const ONE_ROW_EACH: [u32; 2] = [1, 1];
+
     fn build<'a>(chunks: &'a [Chunk], vectors: &'a [f32]) -> GenerationBuild<'a> {
         let mut files = BTreeMap::new();
         files.insert("d.md".into(), FileEntry { hash: "h".into(), doc_id: "d".into(), chunks: chunks.len() });
-        GenerationBuild { embedder: "test", dims: 2, chunks, vectors, files }
+        let rows = &ONE_ROW_EACH[..chunks.len()];
+        GenerationBuild { embedder: "test", dims: 2, window_tokens: 64, chunks, vectors, rows, files }
     }
 
     #[test]
@@ -215,7 +220,7 @@ mod tests {
         assert!(!half.exists(), "stale generation removed");
         let snap = store.open_current().unwrap().unwrap();
         assert_eq!(snap.chunks.len(), 1);
-        let hits = snap.text.search("first", 5, &Default::default()).unwrap();
+        let hits = snap.text.search("first", 5, &Default::default(), Default::default()).unwrap();
         assert_eq!(hits.len(), 1);
     }
 

@@ -2,6 +2,7 @@
 //! index, and index generations on disk.
 
 pub mod analysis;
+mod bm25;
 pub mod generation;
 pub mod text_index;
 pub mod vectors;

@@ -3,8 +3,9 @@
 //! for the metadata filters.
 
 use super::analysis::{Analysis, terms};
+use super::bm25;
 use crate::domain::{Chunk, Filters};
-use crate::ports::{Scored, StoreError, TextIndex};
+use crate::ports::{Bm25Params, Scored, StoreError, TextIndex};
 use crate::text::{find_skus, normalize_sku};
 use std::collections::HashSet;
 use std::path::Path;
@@ -13,7 +14,7 @@ use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 const TOKENIZER: &str = "clerk";
 
@@ -121,6 +122,10 @@ impl TantivyTextIndex {
         let searcher = self.reader.searcher();
         let top: Vec<(f32, DocAddress)> =
             searcher.search(query, &TopDocs::with_limit(k.max(1)).order_by_score()).map_err(err)?;
+        self.ordinals(&searcher, top)
+    }
+
+    fn ordinals(&self, searcher: &Searcher, top: Vec<(f32, DocAddress)>) -> Result<Vec<Scored>, StoreError> {
         let mut out = Vec::with_capacity(top.len());
         for (score, address) in top {
             let column = searcher.segment_reader(address.segment_ord).fast_fields().u64("ordinal").map_err(err)?;
@@ -133,12 +138,20 @@ impl TantivyTextIndex {
 }
 
 impl TextIndex for TantivyTextIndex {
-    fn search(&self, query: &str, k: usize, filters: &Filters) -> Result<Vec<Scored>, StoreError> {
+    fn search(&self, query: &str, k: usize, filters: &Filters, params: Bm25Params) -> Result<Vec<Scored>, StoreError> {
         let query_terms = {
             let mut analyzer = self.analyzer.lock().map_err(|_| err("analyzer lock poisoned"))?;
             terms(&mut analyzer, query)
         };
-        self.any_term(self.fields.body, &query_terms, IndexRecordOption::WithFreqs, k, filters)
+        if query_terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let clauses = self.filter_clauses(filters);
+        let filter = (!clauses.is_empty()).then(|| BooleanQuery::new(clauses));
+        let searcher = self.reader.searcher();
+        let top = bm25::top_k(&searcher, self.fields.body, &query_terms, params, filter.as_ref().map(|q| q as &dyn Query), k)
+            .map_err(err)?;
+        self.ordinals(&searcher, top)
     }
 
     fn exact_codes(&self, codes: &[String], filters: &Filters) -> Result<Vec<u32>, StoreError> {
@@ -208,12 +221,38 @@ mod tests {
             assert_eq!(index.exact_codes(&query_codes(spelling), &Filters::default()).unwrap(), vec![0]);
         }
         assert_eq!(index.exact_codes(&query_codes("hh-rv500 manual"), &Filters::default()).unwrap(), vec![2]);
-        let hits = index.search("wheel stuck", 10, &Filters::default()).unwrap();
+        let hits = index.search("wheel stuck", 10, &Filters::default(), Bm25Params::default()).unwrap();
         assert_eq!(hits[0].ordinal, 1);
-        let hits = index.search("滤芯", 10, &Filters::default()).unwrap();
+        let hits = index.search("滤芯", 10, &Filters::default(), Bm25Params::default()).unwrap();
         assert_eq!(hits.len(), 1);
         let en_only = Filters { lang: Some(Lang::En), ..Default::default() };
-        assert!(index.search("滤芯", 10, &en_only).unwrap().is_empty());
-        assert!(index.search("?!", 10, &Filters::default()).unwrap().is_empty());
+        assert!(index.search("滤芯", 10, &en_only, Bm25Params::default()).unwrap().is_empty());
+        assert!(index.search("?!", 10, &Filters::default(), Bm25Params::default()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bm25_length_normalisation_follows_b_and_repeats_saturate_by_k1() {
+        let dir = tempfile::tempdir().unwrap();
+        let analysis = Arc::new(Analysis::with_synonyms("").unwrap());
+        let filler = "lorem ipsum dolor sit amet ".repeat(8);
+        let chunks = vec![
+            chunk("long", Lang::En, &format!("filter filter {filler}"), None),
+            chunk("short", Lang::En, "filter", None),
+            chunk("other", Lang::En, "battery", None),
+        ];
+        build(dir.path(), &analysis, &chunks).unwrap();
+        let index = TantivyTextIndex::open(dir.path(), &analysis).unwrap();
+        let scores = |k1, b| {
+            let hits = index.search("filter", 10, &Filters::default(), Bm25Params { k1, b }).unwrap();
+            assert_eq!(hits.len(), 2, "only chunks holding the term");
+            hits.iter().map(|h| (h.ordinal, h.score)).collect::<Vec<_>>()
+        };
+        // Full length normalisation: the short chunk wins despite fewer repeats.
+        assert_eq!(scores(1.2, 1.0)[0].0, 1);
+        // None: two repeats beat one.
+        assert_eq!(scores(1.2, 0.0)[0].0, 0);
+        // k1 = 0: repeats count for nothing, so both score the idf alone.
+        let flat = scores(0.0, 0.0);
+        assert!((flat[0].1 - flat[1].1).abs() < 1e-6, "{flat:?}");
     }
 }

@@ -5,35 +5,67 @@
 use crate::ports::{Scored, StoreError, VectorIndex};
 use std::path::Path;
 
+/// Rows of one chunk are contiguous: a long chunk is embedded as several overlapping
+/// windows and scores as its best window.
 pub struct FlatIndex {
     dims: usize,
     data: Vec<f32>,
+    /// Chunk ordinal -> its first row; one extra entry closes the last chunk.
+    starts: Vec<usize>,
 }
 
 impl FlatIndex {
-    pub fn new(dims: usize, data: Vec<f32>) -> Result<Self, StoreError> {
+    /// `rows[i]` is how many vectors chunk `i` has (at least one).
+    pub fn new(dims: usize, data: Vec<f32>, rows: &[u32]) -> Result<Self, StoreError> {
         if dims == 0 || data.len() % dims != 0 {
             return Err(StoreError::Corrupt(format!("{} floats do not make rows of {dims}", data.len())));
         }
-        Ok(Self { dims, data })
+        let mut starts = Vec::with_capacity(rows.len() + 1);
+        let mut next = 0usize;
+        for &n in rows {
+            if n == 0 {
+                return Err(StoreError::Corrupt("a chunk without vectors".into()));
+            }
+            starts.push(next);
+            next += n as usize;
+        }
+        starts.push(next);
+        if next * dims != data.len() {
+            return Err(StoreError::Corrupt(format!(
+                "{} chunks claim {next} vectors, found {}",
+                rows.len(),
+                data.len() / dims
+            )));
+        }
+        Ok(Self { dims, data, starts })
     }
 
-    pub fn load(path: &Path, dims: usize) -> Result<Self, StoreError> {
-        let bytes = std::fs::read(path).map_err(|e| StoreError::io(path, e))?;
-        if bytes.len() % 4 != 0 {
-            return Err(StoreError::Corrupt(format!("{} is not a whole number of floats", path.display())));
-        }
-        let data = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        Self::new(dims, data)
+    pub fn load(dir: &Path, dims: usize) -> Result<Self, StoreError> {
+        let data = read_le(&dir.join(VECTORS_FILE), f32::from_le_bytes)?;
+        let rows = read_le(&dir.join(ROWS_FILE), u32::from_le_bytes)?;
+        Self::new(dims, data, &rows)
     }
 
-    pub fn save(path: &Path, data: &[f32]) -> Result<(), StoreError> {
-        let mut bytes = Vec::with_capacity(data.len() * 4);
-        for v in data {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-        std::fs::write(path, bytes).map_err(|e| StoreError::io(path, e))
+    pub fn save(dir: &Path, data: &[f32], rows: &[u32]) -> Result<(), StoreError> {
+        write_le(&dir.join(VECTORS_FILE), data.iter().map(|v| v.to_le_bytes()))?;
+        write_le(&dir.join(ROWS_FILE), rows.iter().map(|v| v.to_le_bytes()))
     }
+}
+
+const VECTORS_FILE: &str = "vectors.bin";
+const ROWS_FILE: &str = "vector_rows.bin";
+
+fn read_le<T>(path: &Path, decode: fn([u8; 4]) -> T) -> Result<Vec<T>, StoreError> {
+    let bytes = std::fs::read(path).map_err(|e| StoreError::io(path, e))?;
+    if bytes.len() % 4 != 0 {
+        return Err(StoreError::Corrupt(format!("{} is not a whole number of 4-byte values", path.display())));
+    }
+    Ok(bytes.chunks_exact(4).map(|b| decode([b[0], b[1], b[2], b[3]])).collect())
+}
+
+fn write_le(path: &Path, values: impl Iterator<Item = [u8; 4]>) -> Result<(), StoreError> {
+    let bytes: Vec<u8> = values.flatten().collect();
+    std::fs::write(path, bytes).map_err(|e| StoreError::io(path, e))
 }
 
 impl VectorIndex for FlatIndex {
@@ -42,7 +74,7 @@ impl VectorIndex for FlatIndex {
     }
 
     fn len(&self) -> usize {
-        self.data.len() / self.dims
+        self.starts.len() - 1
     }
 
     fn search(&self, query: &[f32], k: usize, admit: &dyn Fn(u32) -> bool) -> Vec<Scored> {
@@ -51,12 +83,13 @@ impl VectorIndex for FlatIndex {
         }
         // Kept sorted best-first; insertion into a k-slot array beats a heap for small k.
         let mut top: Vec<Scored> = Vec::with_capacity(k + 1);
-        for (row, values) in self.data.chunks_exact(self.dims).enumerate() {
-            let ordinal = row as u32;
-            let score = dot(query, values);
+        for (chunk, bounds) in self.starts.windows(2).enumerate() {
+            let rows = &self.data[bounds[0] * self.dims..bounds[1] * self.dims];
+            let score = rows.chunks_exact(self.dims).map(|row| dot(query, row)).fold(f32::MIN, f32::max);
             if top.len() == k && score <= top[k - 1].score {
                 continue;
             }
+            let ordinal = chunk as u32;
             if !admit(ordinal) {
                 continue;
             }
@@ -67,9 +100,10 @@ impl VectorIndex for FlatIndex {
         top
     }
 
-    fn vector(&self, ordinal: u32) -> Option<&[f32]> {
-        let start = ordinal as usize * self.dims;
-        self.data.get(start..start + self.dims)
+    fn vectors(&self, ordinal: u32) -> Option<&[f32]> {
+        let i = ordinal as usize;
+        let (start, end) = (*self.starts.get(i)?, *self.starts.get(i + 1)?);
+        self.data.get(start * self.dims..end * self.dims)
     }
 }
 
@@ -111,12 +145,19 @@ mod tests {
     #[test]
     fn finds_nearest_rows_with_filter() {
         let rows = vec![1.0, 0.0, 0.0, 1.0, 0.6, 0.8];
-        let index = FlatIndex::new(2, rows).unwrap();
+        let index = FlatIndex::new(2, rows.clone(), &[1, 1, 1]).unwrap();
         let hits = index.search(&[0.0, 1.0], 2, &|_| true);
         assert_eq!(hits.iter().map(|h| h.ordinal).collect::<Vec<_>>(), vec![1, 2]);
         let hits = index.search(&[0.0, 1.0], 2, &|o| o != 1);
         assert_eq!(hits.iter().map(|h| h.ordinal).collect::<Vec<_>>(), vec![2, 0]);
         assert!(index.search(&[1.0], 2, &|_| true).is_empty(), "wrong dimension finds nothing");
+
+        // A chunk of two windows scores as its best window.
+        let index = FlatIndex::new(2, rows, &[2, 1]).unwrap();
+        let hits = index.search(&[0.0, 1.0], 2, &|_| true);
+        assert_eq!(hits.iter().map(|h| (h.ordinal, h.score)).collect::<Vec<_>>(), vec![(0, 1.0), (1, 0.8)]);
+        assert_eq!(index.vectors(0).unwrap().len(), 4);
+        assert!(FlatIndex::new(2, vec![1.0; 6], &[2, 2]).is_err(), "row counts must cover the data");
     }
 
     #[test]
@@ -126,10 +167,9 @@ mod tests {
         let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
         assert!((dot(&a, &b) - naive).abs() < 1e-3);
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v.bin");
-        FlatIndex::save(&path, &a[..384]).unwrap();
-        let loaded = FlatIndex::load(&path, 384).unwrap();
-        assert_eq!(loaded.vector(0).unwrap(), &a[..384]);
-        assert!(FlatIndex::load(&path, 5).is_err());
+        FlatIndex::save(dir.path(), &a[..384], &[1]).unwrap();
+        let loaded = FlatIndex::load(dir.path(), 384).unwrap();
+        assert_eq!(loaded.vectors(0).unwrap(), &a[..384]);
+        assert!(FlatIndex::load(dir.path(), 5).is_err());
     }
 }
