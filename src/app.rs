@@ -90,7 +90,7 @@ const QUERY_CACHE: usize = 2048;
 pub fn load_embedder(settings: &Settings, cache_entries: usize) -> Result<Arc<dyn Embedder>, AppError> {
     let dir = resolve_model_dir(&settings.models_dir, &settings.embedder.model)?;
     if settings.embedder.threads > 0 {
-        // candle's CPU kernels size their pool from this variable on first use.
+        // The model's thread pool (and candle's, used while loading) sizes itself from this variable.
         // SAFETY: set once at start-up, before any other thread reads the environment.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", settings.embedder.threads.to_string()) };
     }

@@ -9,6 +9,8 @@ use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
 
+pub mod st;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     #[error(transparent)]
@@ -96,6 +98,24 @@ pub struct EmbedFigures {
     pub peak_memory_mib: Option<f64>,
 }
 
+/// The texts one `clerk bench embed` run measures, shared with the sentence-transformers run.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmbedTexts {
+    /// Short questions (4-12 words); the first 20 warm the model up.
+    pub queries: Vec<String>,
+    /// Passages of 10-60 words for the throughput figures.
+    pub passages: Vec<String>,
+}
+
+impl EmbedTexts {
+    pub fn sample(knowledge: &Path, passages: usize) -> Result<Self, BenchError> {
+        Ok(Self {
+            queries: sample_texts(knowledge, 300, 4, 12)?,
+            passages: sample_texts(knowledge, passages.max(64), 10, 60)?,
+        })
+    }
+}
+
 fn throughput(embedder: &dyn Embedder, texts: &[String], batch: usize) -> Result<f64, BenchError> {
     let started = Instant::now();
     for group in texts.chunks(batch) {
@@ -104,10 +124,9 @@ fn throughput(embedder: &dyn Embedder, texts: &[String], batch: usize) -> Result
     Ok(texts.len() as f64 / started.elapsed().as_secs_f64())
 }
 
-pub fn embed(app: &App, texts: usize) -> Result<EmbedFigures, BenchError> {
+pub fn embed(app: &App, texts: &EmbedTexts) -> Result<EmbedFigures, BenchError> {
     let embedder = app.embedder.as_ref();
-    let queries = sample_texts(&app.settings.knowledge_dir, 300, 4, 12)?;
-    let passages = sample_texts(&app.settings.knowledge_dir, texts.max(64), 10, 60)?;
+    let (queries, passages) = (&texts.queries, &texts.passages);
     // Warm-up: first calls page in weights and size buffers.
     for q in queries.iter().take(20) {
         embedder.embed(std::slice::from_ref(q), EmbedKind::Query)?;
@@ -119,8 +138,8 @@ pub fn embed(app: &App, texts: usize) -> Result<EmbedFigures, BenchError> {
         samples.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     let batch1 = throughput(embedder, &passages[..passages.len().min(64)], 1)?;
-    let batch32 = throughput(embedder, &passages, 32)?;
-    let batch64 = throughput(embedder, &passages, 64)?;
+    let batch32 = throughput(embedder, passages, 32)?;
+    let batch64 = throughput(embedder, passages, 64)?;
     Ok(EmbedFigures {
         model: embedder.id().to_string(),
         query_latency: Latency::from(samples),

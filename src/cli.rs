@@ -113,6 +113,16 @@ pub enum BenchCommand {
         texts: usize,
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Python that can import sentence_transformers, for the side-by-side figures
+        /// (default: python3, then python).
+        #[arg(long, env = "CLERK_ST_PYTHON")]
+        st_python: Option<PathBuf>,
+        /// The sentence-transformers benchmark script.
+        #[arg(long, default_value = "scripts/bench_st.py")]
+        st_script: PathBuf,
+        /// Measure candle only.
+        #[arg(long)]
+        no_st: bool,
     },
     /// Ingest throughput and search latency per mode over a BEIR corpus.
     Search {

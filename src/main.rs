@@ -8,6 +8,7 @@ use clerk::cli::{BenchCommand, Cli, Command};
 use clerk::config::{Overrides, Settings};
 use clerk::domain::{Filters, SearchMode};
 use clerk::eval::beir::BeirSuite;
+use clerk::infer::bert::resolve_model_dir;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -42,6 +43,47 @@ fn settings(cli: &Cli) -> Result<Settings> {
         model: g.model.clone(),
     };
     Ok(Settings::load(&overrides)?)
+}
+
+/// Candle's figures, with sentence-transformers' beside them and candle/ST per figure when measured.
+fn print_embed_figures(
+    f: &clerk::bench::EmbedFigures,
+    st: Option<&Result<clerk::bench::st::StFigures, clerk::bench::st::StError>>,
+) {
+    println!("model                   {}", f.model);
+    println!(
+        "{:<22} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "", "query p50", "query p95", "b1 text/s", "b32 text/s", "b64 text/s"
+    );
+    let candle = [
+        f.query_latency.p50_ms,
+        f.query_latency.p95_ms,
+        f.batch1_texts_per_s,
+        f.batch32_texts_per_s,
+        f.batch64_texts_per_s,
+    ];
+    let row = |name: &str, v: [f64; 5]| {
+        println!("{name:<22} {:>7.2} ms {:>7.2} ms {:>10.1} {:>10.1} {:>10.1}", v[0], v[1], v[2], v[3], v[4]);
+    };
+    row("candle", candle);
+    match st {
+        Some(Ok(s)) => {
+            let st =
+                [s.query_p50_ms, s.query_p95_ms, s.batch1_texts_per_s, s.batch32_texts_per_s, s.batch64_texts_per_s];
+            row("sentence-transformers", st);
+            let r: Vec<f64> = candle.iter().zip(st).map(|(c, s)| c / s).collect();
+            println!(
+                "{:<22} {:>9.2}x {:>9.2}x {:>9.2}x {:>9.2}x {:>9.2}x   (latency: lower is better)",
+                "candle/ST", r[0], r[1], r[2], r[3], r[4]
+            );
+        }
+        Some(Err(e)) => println!("sentence-transformers: {e}"),
+        None => {}
+    }
+    println!("query p99 {:.2} ms over {} runs", f.query_latency.p99_ms, f.query_latency.runs);
+    if let Some(m) = f.peak_memory_mib {
+        println!("peak memory (candle)  {m:.0} MiB");
+    }
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
@@ -130,22 +172,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Bench { what } => match what {
-            BenchCommand::Embed { texts, json } => {
+            BenchCommand::Embed { texts, json, st_python, st_script, no_st } => {
                 let app = App::open_with_cache(settings, 0)?;
-                let f = clerk::bench::embed(&app, texts)?;
-                println!("model                 {}", f.model);
-                println!(
-                    "query embedding       p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  ({} runs)",
-                    f.query_latency.p50_ms, f.query_latency.p95_ms, f.query_latency.p99_ms, f.query_latency.runs
-                );
-                println!("throughput batch 1    {:.1} texts/s", f.batch1_texts_per_s);
-                println!("throughput batch 32   {:.1} texts/s", f.batch32_texts_per_s);
-                println!("throughput batch 64   {:.1} texts/s", f.batch64_texts_per_s);
-                if let Some(m) = f.peak_memory_mib {
-                    println!("peak memory           {m:.0} MiB");
-                }
+                let texts = clerk::bench::EmbedTexts::sample(&app.settings.knowledge_dir, texts)?;
+                let f = clerk::bench::embed(&app, &texts)?;
+                // After candle, never alongside it: the two would compete for the same cores.
+                let st = if no_st {
+                    None
+                } else {
+                    let model_dir = resolve_model_dir(&app.settings.models_dir, &app.settings.embedder.model)?;
+                    Some(clerk::bench::st::run(st_python.as_deref(), &st_script, &model_dir, &texts))
+                };
+                print_embed_figures(&f, st.as_ref());
                 if let Some(path) = json {
-                    write_json(&path, &f)?;
+                    let st = st.and_then(Result::ok);
+                    write_json(&path, &serde_json::json!({ "candle": f, "sentence_transformers": st }))?;
                 }
             }
             BenchCommand::Search { corpus, queries, json } => {

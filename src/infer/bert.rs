@@ -1,5 +1,5 @@
 //! A BERT-family sentence embedder on candle, equivalent to sentence-transformers: tokenise
-//! (truncating to the model's max sequence length), encode, pool over the attention mask
+//! (truncating to the model's max sequence length), encode, pool over each text's tokens
 //! (mean, or CLS where the model's pooling config says so), L2-normalise.
 //!
 //! Accepts any model directory with `config.json`, `tokenizer.json` and `model.safetensors`;
@@ -7,14 +7,14 @@
 //! list are read when present. An optional `clerk-model.toml` sets query/passage prefixes
 //! and languages for models that need them (e5, bge).
 
+use super::bert_forward::{Config, Encoder, Packed};
 use crate::domain::Lang;
 use crate::ports::{EmbedError, EmbedKind, Embedder};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Pooling {
@@ -52,8 +52,10 @@ impl ModelInfo {
 
 pub struct BertEmbedder {
     info: ModelInfo,
-    model: BertModel,
-    device: Device,
+    encoder: Encoder,
+    /// The forward pass runs inside this pool, so its many short parallel steps are shared
+    /// among pool threads directly instead of each being handed over from the caller's thread.
+    threads: rayon::ThreadPool,
     pooling: Pooling,
     query_prefix: String,
     passage_prefix: String,
@@ -61,10 +63,6 @@ pub struct BertEmbedder {
 
 fn bad(path: &Path, e: impl std::fmt::Display) -> EmbedError {
     EmbedError::BadModel(format!("{}: {e}", path.display()))
-}
-
-fn inference(e: candle_core::Error) -> EmbedError {
-    EmbedError::Inference(e.to_string())
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, EmbedError> {
@@ -123,14 +121,19 @@ impl BertEmbedder {
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: max_tokens, ..Default::default() }))
             .map_err(|e| bad(&tokenizer_path, e))?;
-        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        // Batches are packed without padding (see bert_forward), whatever tokenizer.json asks for.
+        tokenizer.with_padding(None);
 
         let weights = dir.join("model.safetensors");
-        let device = Device::Cpu;
         // SAFETY: the weights file is memory-mapped read-only and not modified while loaded.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &Device::Cpu) }
             .map_err(|e| bad(&weights, e))?;
-        let model = BertModel::load(vb, &config).map_err(|e| bad(&weights, e))?;
+        let encoder = Encoder::load(vb, &config).map_err(|e| bad(&weights, e))?;
+        // Sized like rayon's global pool: RAYON_NUM_THREADS (the `embedder.threads` setting), else one per core.
+        let threads = rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("clerk-embed-{i}"))
+            .build()
+            .map_err(|e| EmbedError::Inference(format!("starting the model's threads: {e}")))?;
 
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("model").to_string();
         let fingerprint = fingerprint(&weights)?;
@@ -149,8 +152,8 @@ impl BertEmbedder {
                 languages,
                 tokenizer,
             },
-            model,
-            device,
+            encoder,
+            threads,
             pooling,
             query_prefix: options.query_prefix.unwrap_or_else(|| if e5 { "query: ".into() } else { String::new() }),
             passage_prefix: options
@@ -163,35 +166,51 @@ impl BertEmbedder {
         &self.info
     }
 
-    /// One forward pass over texts of similar length.
+    /// One forward pass over a batch of texts, packed without padding.
     fn embed_batch(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
         let encodings =
             self.info.tokenizer.encode_batch(texts, true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
-        let rows = encodings.len();
-        let len = encodings.first().map_or(0, |e| e.get_ids().len());
-        let mut ids = Vec::with_capacity(rows * len);
-        let mut mask = Vec::with_capacity(rows * len);
-        for e in &encodings {
-            ids.extend_from_slice(e.get_ids());
-            mask.extend_from_slice(e.get_attention_mask());
-        }
-        let ids = Tensor::from_vec(ids, (rows, len), &self.device).map_err(inference)?;
-        let mask = Tensor::from_vec(mask, (rows, len), &self.device).map_err(inference)?;
-        let type_ids = ids.zeros_like().map_err(inference)?;
-        let hidden = self.model.forward(&ids, &type_ids, Some(&mask)).map_err(inference)?;
-        let pooled = match self.pooling {
-            Pooling::Cls => hidden.narrow(1, 0, 1).and_then(|t| t.squeeze(1)),
-            Pooling::Mean => (|| {
-                let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-                let summed = hidden.broadcast_mul(&m)?.sum(1)?;
-                summed.broadcast_div(&m.sum(1)?.clamp(1e-9, f64::MAX)?)
-            })(),
-        }
-        .map_err(inference)?;
-        let norms = pooled.sqr().and_then(|t| t.sum_keepdim(1)).and_then(|t| t.sqrt()).map_err(inference)?;
-        let normalised = pooled.broadcast_div(&norms.clamp(1e-12, f64::MAX).map_err(inference)?).map_err(inference)?;
-        normalised.to_vec2::<f32>().map_err(inference)
+        let lens: Vec<usize> = encodings.iter().map(|e| e.get_ids().len()).collect();
+        let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().iter().copied()).collect();
+        let hidden = self.encoder.forward(&Packed { ids: &ids, lens: &lens })?;
+        let dims = self.info.dims;
+        let mut start = 0;
+        Ok(lens
+            .iter()
+            .map(|&len| {
+                let rows = &hidden[start * dims..(start + len) * dims];
+                start += len;
+                normalised(self.pool(rows, dims))
+            })
+            .collect())
     }
+
+    /// One text's vector from its token rows; an empty text pools to zeros.
+    fn pool(&self, rows: &[f32], dims: usize) -> Vec<f32> {
+        let mut pooled = vec![0.0f32; dims];
+        match self.pooling {
+            Pooling::Cls => {
+                if let Some(first) = rows.get(..dims) {
+                    pooled.copy_from_slice(first);
+                }
+            }
+            Pooling::Mean => {
+                for row in rows.chunks_exact(dims) {
+                    pooled.iter_mut().zip(row).for_each(|(p, x)| *p += x);
+                }
+                let count = (rows.len() / dims).max(1) as f32;
+                pooled.iter_mut().for_each(|p| *p /= count);
+            }
+        }
+        pooled
+    }
+}
+
+/// Unit length, as sentence-transformers' Normalize module (norm clamped at 1e-12).
+fn normalised(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    v.iter_mut().for_each(|x| *x /= norm);
+    v
 }
 
 /// Short content fingerprint of the weights, so a changed model never mixes its vectors
@@ -224,24 +243,21 @@ impl Embedder for BertEmbedder {
         self.info.count_tokens(text)
     }
 
-    /// Texts are embedded in batches of similar length (less padding), results returned in
-    /// input order.
+    /// Texts are embedded in batches of at most `BATCH`, which bounds the activations' memory;
+    /// packing means their lengths need not match.
     fn embed(&self, texts: &[String], kind: EmbedKind) -> Result<Vec<Vec<f32>>, EmbedError> {
         const BATCH: usize = 32;
         let prefix = match kind {
             EmbedKind::Query => &self.query_prefix,
             EmbedKind::Passage => &self.passage_prefix,
         };
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| texts[i].len());
-        let mut out = vec![Vec::new(); texts.len()];
-        for group in order.chunks(BATCH) {
-            let batch: Vec<String> = group.iter().map(|&i| format!("{prefix}{}", texts[i])).collect();
-            for (&i, vector) in group.iter().zip(self.embed_batch(batch)?) {
-                out[i] = vector;
+        self.threads.install(|| {
+            let mut out = Vec::with_capacity(texts.len());
+            for group in texts.chunks(BATCH) {
+                out.extend(self.embed_batch(group.iter().map(|t| format!("{prefix}{t}")).collect())?);
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 }
 
