@@ -171,14 +171,8 @@ impl Settings {
             dense_weight_en: r.dense_weight_en.unwrap_or(d.dense_weight_en),
             bm25_weight_zh: r.bm25_weight_zh.unwrap_or(d.bm25_weight_zh),
             dense_weight_zh: r.dense_weight_zh.unwrap_or(d.dense_weight_zh),
-            bm25_en: Bm25Params {
-                k1: r.bm25_k1_en.unwrap_or(d.bm25_en.k1),
-                b: r.bm25_b_en.unwrap_or(d.bm25_en.b),
-            },
-            bm25_zh: Bm25Params {
-                k1: r.bm25_k1_zh.unwrap_or(d.bm25_zh.k1),
-                b: r.bm25_b_zh.unwrap_or(d.bm25_zh.b),
-            },
+            bm25_en: Bm25Params { k1: r.bm25_k1_en.unwrap_or(d.bm25_en.k1), b: r.bm25_b_en.unwrap_or(d.bm25_en.b) },
+            bm25_zh: Bm25Params { k1: r.bm25_k1_zh.unwrap_or(d.bm25_zh.k1), b: r.bm25_b_zh.unwrap_or(d.bm25_zh.b) },
         };
         for p in [retrieval.bm25_en, retrieval.bm25_zh] {
             if !(p.k1.is_finite() && p.k1 >= 0.0 && (0.0..=1.0).contains(&p.b)) {

@@ -76,7 +76,8 @@ impl Retriever {
         let (bm25, dense) = std::thread::scope(|scope| {
             let dense =
                 run_dense.then(|| scope.spawn(|| self.dense_leg(snapshot, query, depth, &req.filters, req.mode)));
-            let bm25 = if run_bm25 { snapshot.text.search(query, depth, &req.filters, bm25_params) } else { Ok(Vec::new()) };
+            let bm25 =
+                if run_bm25 { snapshot.text.search(query, depth, &req.filters, bm25_params) } else { Ok(Vec::new()) };
             let dense = match dense {
                 Some(handle) => handle.join().unwrap_or(Err(RetrieveError::Embed(EmbedError::WorkerGone))),
                 None => Ok(Vec::new()),
@@ -236,11 +237,8 @@ mod tests {
         // The vacuum's rows (5 in Chinese, 7 in English) stay together behind the best one,
         // above the purifier's row that outscored the English vacuum row on shared characters.
         let exact: HashSet<u32> = [5, 6, 7].into_iter().collect();
-        let bm25 = [
-            Scored { ordinal: 5, score: 9.0 },
-            Scored { ordinal: 6, score: 5.0 },
-            Scored { ordinal: 7, score: 4.0 },
-        ];
+        let bm25 =
+            [Scored { ordinal: 5, score: 9.0 }, Scored { ordinal: 6, score: 5.0 }, Scored { ordinal: 7, score: 4.0 }];
         let product = |o: u32| Some(if o == 6 { "HH-AP300" } else { "HH-RV500" }.to_string());
         let ranked = exact_first(fused, &exact, &bm25, &product);
         assert_eq!(ranked.iter().map(|x| x.ordinal).collect::<Vec<_>>()[..3], [5, 7, 6]);

@@ -185,7 +185,8 @@ impl BeirSuite {
         let chunks = self.passages(tuning.max_tokens, embedder);
         let mut files = BTreeMap::new();
         files.insert("corpus.jsonl".to_string(), FileEntry { hash, doc_id: self.name.clone(), chunks: chunks.len() });
-        let (_, embedded) = publish_chunks(&chunks, files, previous.as_ref(), embedder, store, tuning.window(embedder), show_progress)?;
+        let (_, embedded) =
+            publish_chunks(&chunks, files, previous.as_ref(), embedder, store, tuning.window(embedder), show_progress)?;
         let snapshot =
             store.open_current()?.ok_or_else(|| StoreError::Corrupt("published generation vanished".into()))?;
         Ok((snapshot, embedded))

@@ -21,7 +21,8 @@ pub fn is_hub_id(spec: &str) -> bool {
 /// Downloads the model (or finds it in the hub cache) and returns its directory.
 #[cfg(feature = "hub")]
 pub fn fetch(id: &str) -> Result<PathBuf, EmbedError> {
-    let failed = |e: &dyn std::fmt::Display| EmbedError::ModelNotFound(format!("cannot fetch {id:?} from the model hub: {e}"));
+    let failed =
+        |e: &dyn std::fmt::Display| EmbedError::ModelNotFound(format!("cannot fetch {id:?} from the model hub: {e}"));
     let api = hf_hub::api::sync::ApiBuilder::from_env().build().map_err(|e| failed(&e))?;
     let repo = api.model(id.to_string());
     let mut dir = None;

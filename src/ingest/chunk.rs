@@ -122,7 +122,9 @@ fn pack(blocks: &[String], budget: usize, count: TokenCount<'_>, overlap: Overla
             let mut carried_tokens = 0;
             if piece.continues || overlap == Overlap::Always {
                 for prev in current.iter().rev() {
-                    if carried_tokens + prev.tokens > overlap_budget || carried_tokens + prev.tokens + piece.tokens > budget {
+                    if carried_tokens + prev.tokens > overlap_budget
+                        || carried_tokens + prev.tokens + piece.tokens > budget
+                    {
                         break;
                     }
                     carried_tokens += prev.tokens;

@@ -333,7 +333,8 @@ pub fn publish_chunks(
             _ => return Err(StoreError::Corrupt(format!("no vector of {dims} dims for chunk {}", chunk.id)).into()),
         }
     }
-    let build = GenerationBuild { embedder: embedder.id(), dims, window_tokens, chunks, vectors: &vectors, rows: &rows, files };
+    let build =
+        GenerationBuild { embedder: embedder.id(), dims, window_tokens, chunks, vectors: &vectors, rows: &rows, files };
     let manifest = store.publish(build)?;
     Ok((manifest, missing.len()))
 }

@@ -3,9 +3,9 @@
 //! the scoring is ours while the index, analysis and statistics stay tantivy's.
 
 use crate::ports::Bm25Params;
+use tantivy::postings::Postings;
 use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Query};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::postings::Postings;
 use tantivy::{DocAddress, DocId, DocSet, Searcher, TERMINATED, Term};
 
 /// The k best documents for the query terms (repeats count as query term frequency), among

@@ -117,7 +117,8 @@ impl GenerationStore for FsGenerationStore {
 
     fn publish(&self, build: GenerationBuild<'_>) -> Result<Manifest, StoreError> {
         let rows: usize = build.rows.iter().map(|&n| n as usize).sum();
-        if build.rows.len() != build.chunks.len() || build.rows.contains(&0) || build.vectors.len() != rows * build.dims {
+        if build.rows.len() != build.chunks.len() || build.rows.contains(&0) || build.vectors.len() != rows * build.dims
+        {
             return Err(StoreError::Corrupt(format!(
                 "{} vector values in {rows} rows for {} chunks of {} dims",
                 build.vectors.len(),

@@ -149,8 +149,9 @@ impl TextIndex for TantivyTextIndex {
         let clauses = self.filter_clauses(filters);
         let filter = (!clauses.is_empty()).then(|| BooleanQuery::new(clauses));
         let searcher = self.reader.searcher();
-        let top = bm25::top_k(&searcher, self.fields.body, &query_terms, params, filter.as_ref().map(|q| q as &dyn Query), k)
-            .map_err(err)?;
+        let top =
+            bm25::top_k(&searcher, self.fields.body, &query_terms, params, filter.as_ref().map(|q| q as &dyn Query), k)
+                .map_err(err)?;
         self.ordinals(&searcher, top)
     }
 
