@@ -42,7 +42,13 @@ impl FlatIndex {
 
     pub fn load(dir: &Path, dims: usize) -> Result<Self, StoreError> {
         let data = read_le(&dir.join(VECTORS_FILE), f32::from_le_bytes)?;
-        let rows = read_le(&dir.join(ROWS_FILE), u32::from_le_bytes)?;
+        let rows_path = dir.join(ROWS_FILE);
+        let rows = if rows_path.exists() {
+            read_le(&rows_path, u32::from_le_bytes)?
+        } else {
+            // Generations written before windowed embedding hold one vector per chunk.
+            vec![1; data.len() / dims.max(1)]
+        };
         Self::new(dims, data, &rows)
     }
 
@@ -171,5 +177,8 @@ mod tests {
         let loaded = FlatIndex::load(dir.path(), 384).unwrap();
         assert_eq!(loaded.vectors(0).unwrap(), &a[..384]);
         assert!(FlatIndex::load(dir.path(), 5).is_err());
+        // A generation from before windowed embedding has no row counts: one vector each.
+        std::fs::remove_file(dir.path().join(ROWS_FILE)).unwrap();
+        assert_eq!(FlatIndex::load(dir.path(), 384).unwrap().len(), 1);
     }
 }
