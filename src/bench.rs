@@ -174,7 +174,7 @@ pub fn search(app: &App, corpus: &Path, queries: usize) -> Result<SearchFigures,
 
     let suite = BeirSuite::load(corpus, "test")?;
     let suite_store = app.suite_store(&suite.name);
-    let (snapshot, _) = suite.index(app.embedder.as_ref(), suite_store.as_ref(), &app.tuning()?, true)?;
+    let (snapshot, _) = suite.index(app.embedder.as_ref(), suite_store.as_ref(), &tuning, true)?;
     let mut modes = Vec::new();
     for mode in [SearchMode::Bm25, SearchMode::Dense, SearchMode::Hybrid] {
         let mut samples = Vec::new();

@@ -141,10 +141,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "{:<28} {:<7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8}",
                 "suite", "mode", "queries", "nDCG@10", "R@1", "R@10", "R@100", "MRR@10", "p50 ms"
             );
+            let tuning = app.tuning()?;
             for dir in &suites {
                 let suite = BeirSuite::load(dir, &split)?;
                 let store = app.suite_store(&suite.name);
-                let (snapshot, embedded) = suite.index(app.embedder.as_ref(), store.as_ref(), &app.tuning()?, tty)?;
+                let (snapshot, embedded) = suite.index(app.embedder.as_ref(), store.as_ref(), &tuning, tty)?;
                 if embedded > 0 {
                     eprintln!("{}: embedded {embedded} passages", suite.name);
                 }

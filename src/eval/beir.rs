@@ -7,7 +7,7 @@ use super::metrics::{mrr_at, ndcg_at, recall_at};
 use crate::ask::retrieve::{RetrieveError, Retriever, SearchRequest};
 use crate::domain::{Chunk, DocType, Filters, SearchMode};
 use crate::ingest::chunk::{chunk_id, split_passage};
-use crate::ingest::{IngestError, Tuning, publish_chunks};
+use crate::ingest::{IngestError, Tuning, model_tokens, publish_chunks};
 use crate::ports::{Embedder, FileEntry, GenerationStore, Snapshot, StoreError};
 use crate::text::detect_lang;
 use serde::{Deserialize, Serialize};
@@ -134,7 +134,7 @@ impl BeirSuite {
     /// The corpus as chunks of at most `max_tokens`, cut the way ingest cuts a section, so
     /// the suite measures retrieval as Clerk performs it on real documents.
     fn passages(&self, max_tokens: usize, embedder: &dyn Embedder) -> Vec<Chunk> {
-        let count = |text: &str| embedder.count_tokens(text).unwrap_or_else(|_| text.len() / 3 + 1);
+        let count = |text: &str| model_tokens(embedder, text);
         let mut chunks = Vec::with_capacity(self.corpus.len());
         for doc in &self.corpus {
             let lang = detect_lang(&format!("{} {}", doc.title, doc.text));

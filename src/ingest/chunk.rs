@@ -51,8 +51,7 @@ pub fn chunk_document(
             }
             chunks.push(chunk);
         };
-        let header_tokens = count(&format!("{} > {}", doc.meta.title, section_path));
-        let budget = max_tokens.saturating_sub(header_tokens).max(16);
+        let budget = budget_under(&format!("{} > {}", doc.meta.title, section_path), max_tokens, count);
         for text in pack(&section.blocks, budget, count, Overlap::WithinBlocks) {
             make(text);
         }
@@ -75,7 +74,7 @@ pub fn chunk_id(c: &Chunk) -> String {
 /// One long text (a corpus passage with no structure) cut into pieces that fit the budget
 /// together with its title, which is embedded alongside each piece.
 pub fn split_passage(title: &str, text: &str, max_tokens: usize, count: TokenCount<'_>) -> Vec<String> {
-    let budget = max_tokens.saturating_sub(count(title)).max(16);
+    let budget = budget_under(title, max_tokens, count);
     pack(&[text.to_string()], budget, count, Overlap::WithinBlocks)
 }
 
@@ -89,9 +88,15 @@ pub fn embedding_windows(chunk: &Chunk, window_tokens: usize, count: TokenCount<
         return vec![whole];
     }
     let header = chunk.embedding_header();
-    let budget = window_tokens.saturating_sub(count(&header)).max(16);
+    let budget = budget_under(&header, window_tokens, count);
     let lines: Vec<String> = chunk.text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
     pack(&lines, budget, count, Overlap::Always).into_iter().map(|w| format!("{header}\n{w}")).collect()
+}
+
+/// Tokens left for text under a header that goes with every piece (never too few to
+/// make progress).
+fn budget_under(header: &str, max_tokens: usize, count: TokenCount<'_>) -> usize {
+    max_tokens.saturating_sub(count(header)).max(16)
 }
 
 /// Whether a cut repeats the text before it in the next piece.

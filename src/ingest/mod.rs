@@ -6,4 +6,4 @@ pub mod markdown;
 pub mod run;
 pub mod source;
 
-pub use run::{IngestError, IngestReport, Tuning, progress_bar, publish_chunks, run};
+pub use run::{IngestError, IngestReport, Tuning, model_tokens, progress_bar, publish_chunks, run};

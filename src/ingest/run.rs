@@ -189,8 +189,7 @@ pub fn run(
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut files: BTreeMap<String, FileEntry> = BTreeMap::new();
     let mut doc_owner: HashMap<String, String> = HashMap::new();
-    let max_tokens = tuning.max_tokens;
-    let count = |text: &str| embedder.count_tokens(text).unwrap_or_else(|_| text.len() / 3 + 1);
+    let count = |text: &str| model_tokens(embedder, text);
 
     let listed = knowledge_files(knowledge_dir, tuning)?;
     let parse_bar = progress_bar(show_progress, listed.len() as u64, "parsing");
@@ -239,7 +238,8 @@ pub fn run(
             report.skipped.push((rel.clone(), format!("duplicate id {:?} (also in {owner})", doc.meta.id)));
             continue;
         }
-        let doc_chunks = chunk_document(&doc, &sections(&doc.body), &format!("{root_name}/{rel}"), max_tokens, &count);
+        let doc_chunks =
+            chunk_document(&doc, &sections(&doc.body), &format!("{root_name}/{rel}"), tuning.max_tokens, &count);
         if doc_chunks.is_empty() {
             report.skipped.push((rel.clone(), "no text to index after the front matter".into()));
             continue;
@@ -279,6 +279,12 @@ pub fn run(
     Ok(report)
 }
 
+/// Tokens the embedder sees for a text; a rough estimate if its tokenizer fails, since
+/// sizing a chunk is no reason to drop it.
+pub fn model_tokens(embedder: &dyn Embedder, text: &str) -> usize {
+    embedder.count_tokens(text).unwrap_or_else(|_| text.len() / 3 + 1)
+}
+
 /// Embeds the chunks that have no vectors in `previous` yet (same content hash, same
 /// embedder and window size) and publishes all of them as a new generation. Returns the
 /// manifest and how many chunks were embedded.
@@ -302,7 +308,7 @@ pub fn publish_chunks(
         }
     }
     let missing: Vec<usize> = (0..chunks.len()).filter(|&i| !known.contains_key(chunks[i].id.as_str())).collect();
-    let count = |text: &str| embedder.count_tokens(text).unwrap_or_else(|_| text.len() / 3 + 1);
+    let count = |text: &str| model_tokens(embedder, text);
     let embed_bar = progress_bar(show_progress, missing.len() as u64, "embedding");
     let mut fresh: HashMap<usize, Vec<f32>> = HashMap::with_capacity(missing.len());
     for batch in missing.chunks(64) {

@@ -9,7 +9,7 @@
 
 use super::analysis::Analysis;
 use super::text_index::{self, TantivyTextIndex};
-use super::vectors::FlatIndex;
+use super::vectors::{FlatIndex, row_starts};
 use crate::domain::Chunk;
 use crate::ports::{GenerationBuild, GenerationStore, Manifest, Snapshot, StoreError};
 use std::io::{BufRead, Write};
@@ -116,16 +116,14 @@ impl GenerationStore for FsGenerationStore {
     }
 
     fn publish(&self, build: GenerationBuild<'_>) -> Result<Manifest, StoreError> {
-        let rows: usize = build.rows.iter().map(|&n| n as usize).sum();
-        if build.rows.len() != build.chunks.len() || build.rows.contains(&0) || build.vectors.len() != rows * build.dims
-        {
+        if build.rows.len() != build.chunks.len() {
             return Err(StoreError::Corrupt(format!(
-                "{} vector values in {rows} rows for {} chunks of {} dims",
-                build.vectors.len(),
-                build.chunks.len(),
-                build.dims
+                "vector counts for {} chunks, but {} chunks",
+                build.rows.len(),
+                build.chunks.len()
             )));
         }
+        row_starts(build.dims, build.vectors.len(), build.rows)?;
         std::fs::create_dir_all(&self.root).map_err(|e| StoreError::io(&self.root, e))?;
         let previous = self.current_number()?;
         let n = self.on_disk().into_iter().chain(previous).max().unwrap_or(0) + 1;

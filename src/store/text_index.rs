@@ -156,33 +156,19 @@ impl TextIndex for TantivyTextIndex {
     }
 
     fn exact_codes(&self, codes: &[String], filters: &Filters) -> Result<Vec<u32>, StoreError> {
-        let found = self.any_term(self.fields.code, codes, IndexRecordOption::Basic, 200, filters)?;
-        Ok(found.into_iter().map(|s| s.ordinal).collect())
-    }
-}
-
-impl TantivyTextIndex {
-    /// The best k chunks matching any of `values` in `field`, within the filters.
-    fn any_term(
-        &self,
-        field: Field,
-        values: &[String],
-        record: IndexRecordOption,
-        k: usize,
-        filters: &Filters,
-    ) -> Result<Vec<Scored>, StoreError> {
-        if values.is_empty() {
+        if codes.is_empty() {
             return Ok(Vec::new());
         }
-        let should: Vec<(Occur, Box<dyn Query>)> = values
+        let should: Vec<(Occur, Box<dyn Query>)> = codes
             .iter()
-            .map(|v| {
-                (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(field, v), record)) as Box<dyn Query>)
+            .map(|c| {
+                let term = Term::from_field_text(self.fields.code, c);
+                (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
             })
             .collect();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
         clauses.extend(self.filter_clauses(filters));
-        self.collect(&BooleanQuery::new(clauses), k)
+        Ok(self.collect(&BooleanQuery::new(clauses), 200)?.into_iter().map(|s| s.ordinal).collect())
     }
 }
 

@@ -17,26 +17,7 @@ pub struct FlatIndex {
 impl FlatIndex {
     /// `rows[i]` is how many vectors chunk `i` has (at least one).
     pub fn new(dims: usize, data: Vec<f32>, rows: &[u32]) -> Result<Self, StoreError> {
-        if dims == 0 || data.len() % dims != 0 {
-            return Err(StoreError::Corrupt(format!("{} floats do not make rows of {dims}", data.len())));
-        }
-        let mut starts = Vec::with_capacity(rows.len() + 1);
-        let mut next = 0usize;
-        for &n in rows {
-            if n == 0 {
-                return Err(StoreError::Corrupt("a chunk without vectors".into()));
-            }
-            starts.push(next);
-            next += n as usize;
-        }
-        starts.push(next);
-        if next * dims != data.len() {
-            return Err(StoreError::Corrupt(format!(
-                "{} chunks claim {next} vectors, found {}",
-                rows.len(),
-                data.len() / dims
-            )));
-        }
+        let starts = row_starts(dims, data.len(), rows)?;
         Ok(Self { dims, data, starts })
     }
 
@@ -56,6 +37,32 @@ impl FlatIndex {
         write_le(&dir.join(VECTORS_FILE), data.iter().map(|v| v.to_le_bytes()))?;
         write_le(&dir.join(ROWS_FILE), rows.iter().map(|v| v.to_le_bytes()))
     }
+}
+
+/// Where each chunk's rows start (plus the end), after checking that `rows` (vectors per
+/// chunk, each at least one) exactly cover `values` floats of `dims` each.
+pub fn row_starts(dims: usize, values: usize, rows: &[u32]) -> Result<Vec<usize>, StoreError> {
+    if dims == 0 || values % dims != 0 {
+        return Err(StoreError::Corrupt(format!("{values} floats do not make rows of {dims}")));
+    }
+    let mut starts = Vec::with_capacity(rows.len() + 1);
+    let mut next = 0usize;
+    for &n in rows {
+        if n == 0 {
+            return Err(StoreError::Corrupt("a chunk without vectors".into()));
+        }
+        starts.push(next);
+        next += n as usize;
+    }
+    starts.push(next);
+    if next * dims != values {
+        return Err(StoreError::Corrupt(format!(
+            "{} chunks claim {next} vectors, found {}",
+            rows.len(),
+            values / dims
+        )));
+    }
+    Ok(starts)
 }
 
 const VECTORS_FILE: &str = "vectors.bin";
