@@ -2,7 +2,7 @@
 //! that cross them. Pipelines (`ingest`, `ask`, `eval`) see only these; `app` picks the
 //! concrete adapters.
 
-use crate::domain::{Chunk, Filters, Lang};
+use crate::domain::{Chunk, Filters, Lang, commerce, conversation};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -160,4 +160,86 @@ pub trait GenerationStore: Send + Sync {
     /// Writes a complete new generation, then publishes it atomically. A crash before the
     /// publish leaves the previous generation current and whole.
     fn publish(&self, build: GenerationBuild<'_>) -> Result<Manifest, StoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommerceError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The request is understood but the record's state forbids it (e.g. cancelling a
+    /// shipped order). The message is safe to show the shopper.
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// The backing system failed or timed out; the turn degrades instead of failing.
+    #[error("commerce backend unavailable: {0}")]
+    Unavailable(String),
+    #[error("commerce data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Live orders, stock, prices and members: the embedded SQLite store or an external order
+/// system over HTTP. Synchronous: callers on the async runtime use `spawn_blocking`.
+/// Business rules (which states allow a change, return windows) belong to the caller;
+/// a backend may refuse with [`CommerceError::NotAllowed`] as well.
+pub trait CommerceBackend: Send + Sync {
+    /// Name for traces: "sqlite", "http".
+    fn name(&self) -> &str;
+    fn product(&self, sku: &str) -> Result<Option<commerce::Product>, CommerceError>;
+    fn products(&self) -> Result<Vec<commerce::Product>, CommerceError>;
+    /// Stock rows of a SKU, narrowed to a size and/or colour when given.
+    fn stock(
+        &self,
+        sku: &str,
+        size: Option<&str>,
+        color: Option<&str>,
+    ) -> Result<Vec<commerce::StockRow>, CommerceError>;
+    fn customer(&self, id: &str) -> Result<Option<commerce::Customer>, CommerceError>;
+    fn order(&self, order_id: &str) -> Result<Option<commerce::Order>, CommerceError>;
+    fn orders_of(&self, customer_id: &str) -> Result<Vec<commerce::Order>, CommerceError>;
+    fn shipment(&self, order_id: &str) -> Result<Option<commerce::Shipment>, CommerceError>;
+    /// Promotions, running or not; callers check the dates.
+    fn promotions(&self) -> Result<Vec<commerce::Promotion>, CommerceError>;
+    /// Public coupons plus the customer's own (all public ones when `customer_id` is None).
+    fn coupons(&self, customer_id: Option<&str>) -> Result<Vec<commerce::Coupon>, CommerceError>;
+    fn change_order(&self, order_id: &str, change: &commerce::OrderChange) -> Result<commerce::Order, CommerceError>;
+    fn create_return(&self, request: &commerce::NewReturn) -> Result<commerce::ReturnRecord, CommerceError>;
+    fn subscribe_restock(
+        &self,
+        request: &commerce::RestockRequest,
+    ) -> Result<commerce::RestockSubscription, CommerceError>;
+    fn create_work_order(&self, request: &commerce::NewWorkOrder) -> Result<commerce::WorkOrder, CommerceError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConversationError {
+    #[error("conversation store: {0}")]
+    Storage(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("invalid: {0}")]
+    Invalid(String),
+}
+
+/// Sessions, turns, gaps, feedback and handoff tickets (SQLite here; PostgreSQL at scale).
+/// Every write is durable when the call returns: a turn's gap is committed before the reply.
+pub trait ConversationStore: Send + Sync {
+    /// The session's saved state, or None when unknown or idle longer than the expiry.
+    fn load_session(&self, session_id: &str) -> Result<Option<conversation::Session>, ConversationError>;
+    /// Saves the session state and the turn, and its gap when unanswered, in one transaction.
+    fn record_turn(
+        &self,
+        session: &conversation::Session,
+        turn: &conversation::TurnRecord,
+        gap: Option<&conversation::NewGap>,
+    ) -> Result<(), ConversationError>;
+    /// Stores feedback on a turn; a thumbs-down also logs the turn's question as a gap.
+    fn record_feedback(&self, feedback: &conversation::Feedback) -> Result<(), ConversationError>;
+    fn create_ticket(&self, ticket: &conversation::NewTicket) -> Result<String, ConversationError>;
+    /// Unresolved gaps grouped by similarity, largest group first.
+    fn gap_groups(&self, include_resolved: bool) -> Result<Vec<conversation::GapGroup>, ConversationError>;
+    /// Marks every gap of the group resolved; false when no such open group exists.
+    fn resolve_gap_group(&self, group_id: &str) -> Result<bool, ConversationError>;
+    fn stats(&self) -> Result<conversation::ConversationStats, ConversationError>;
 }

@@ -161,3 +161,7 @@ pub struct Hit {
     pub text: String,
     pub score: f32,
 }
+
+pub mod commerce;
+pub mod conversation;
+pub mod turn;
