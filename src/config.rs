@@ -27,6 +27,10 @@ pub struct Overrides {
     pub addr: Option<String>,
     pub models_dir: Option<PathBuf>,
     pub model: Option<String>,
+    /// From `CLERK_ADMIN_KEY` (environment only: a secret never goes on a command line).
+    pub admin_key: Option<String>,
+    /// From `CLERK_SESSION_SECRET`.
+    pub session_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -41,6 +45,17 @@ struct FileConfig {
     embedder: EmbedderFile,
     #[serde(default)]
     retrieval: RetrievalFile,
+    #[serde(default)]
+    server: ServerFile,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerFile {
+    session_ttl_secs: Option<u64>,
+    rate_limit_per_sec: Option<f64>,
+    rate_limit_burst: Option<f64>,
+    max_concurrent_turns: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -110,6 +125,36 @@ impl Default for RetrievalSettings {
     }
 }
 
+/// The HTTP server's limits and secrets. Secrets come only from the environment.
+#[derive(Clone, PartialEq)]
+pub struct ServerSettings {
+    /// `CLERK_ADMIN_KEY`; None: admin endpoints answer 401 to everyone.
+    pub admin_key: Option<String>,
+    /// `CLERK_SESSION_SECRET`; None: customer tokens are refused.
+    pub session_secret: Option<String>,
+    /// A session idle longer than this starts afresh.
+    pub session_ttl_secs: u64,
+    /// Requests per second per client (token bucket); 0 turns limiting off.
+    pub rate_limit_per_sec: f64,
+    pub rate_limit_burst: f64,
+    /// Turns computed at once; more wait briefly, then get 429.
+    pub max_concurrent_turns: usize,
+}
+
+impl std::fmt::Debug for ServerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secrets.
+        f.debug_struct("ServerSettings")
+            .field("admin_key", &self.admin_key.as_ref().map(|_| "<set>"))
+            .field("session_secret", &self.session_secret.as_ref().map(|_| "<set>"))
+            .field("session_ttl_secs", &self.session_ttl_secs)
+            .field("rate_limit_per_sec", &self.rate_limit_per_sec)
+            .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("max_concurrent_turns", &self.max_concurrent_turns)
+            .finish()
+    }
+}
+
 /// Everything validated, ready for `app` to build adapters from.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -120,6 +165,7 @@ pub struct Settings {
     pub models_dir: PathBuf,
     pub embedder: EmbedderSettings,
     pub retrieval: RetrievalSettings,
+    pub server: ServerSettings,
 }
 
 pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";
@@ -196,7 +242,9 @@ impl Settings {
                 message: "weights must be finite and >= 0".into(),
             });
         }
+        let server = Self::server(file.server, o)?;
         Ok(Settings {
+            server,
             data_dir: o.data_dir.clone().or(file.data_dir).unwrap_or_else(|| "./data".into()),
             knowledge_dir: o.knowledge.clone().or(file.knowledge).unwrap_or_else(|| "./knowledge".into()),
             ingest_dir: o.ingest_dir.clone().or(file.ingest_dir).unwrap_or_else(|| "./ingest".into()),
@@ -210,6 +258,33 @@ impl Settings {
             },
             retrieval,
         })
+    }
+}
+
+impl Settings {
+    fn server(file: ServerFile, o: &Overrides) -> Result<ServerSettings, ConfigError> {
+        let secret = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+        let server = ServerSettings {
+            admin_key: secret(&o.admin_key),
+            session_secret: secret(&o.session_secret),
+            session_ttl_secs: file.session_ttl_secs.unwrap_or(30 * 60),
+            rate_limit_per_sec: file.rate_limit_per_sec.unwrap_or(20.0),
+            rate_limit_burst: file.rate_limit_burst.unwrap_or(40.0),
+            max_concurrent_turns: file.max_concurrent_turns.unwrap_or(64),
+        };
+        if server.session_ttl_secs == 0 {
+            return Err(ConfigError::Invalid { key: "server.session_ttl_secs", message: "must be > 0".into() });
+        }
+        if !(server.rate_limit_per_sec >= 0.0 && server.rate_limit_burst >= 1.0) {
+            return Err(ConfigError::Invalid {
+                key: "server.rate_limit_*",
+                message: "rate_limit_per_sec must be >= 0 and rate_limit_burst >= 1".into(),
+            });
+        }
+        if server.max_concurrent_turns == 0 {
+            return Err(ConfigError::Invalid { key: "server.max_concurrent_turns", message: "must be > 0".into() });
+        }
+        Ok(server)
     }
 }
 

@@ -41,6 +41,8 @@ fn settings(cli: &Cli) -> Result<Settings> {
         addr: g.addr.clone(),
         models_dir: g.models_dir.clone(),
         model: g.model.clone(),
+        admin_key: std::env::var("CLERK_ADMIN_KEY").ok(),
+        session_secret: std::env::var("CLERK_SESSION_SECRET").ok(),
     };
     Ok(Settings::load(&overrides)?)
 }
