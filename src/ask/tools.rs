@@ -1,0 +1,776 @@
+//! The tools one turn can call, over [`CommerceBackend`]: order status, order changes, stock
+//! with alternatives and restock subscriptions, returns, points, engineer work orders.
+//! Each returns what it called (for `tool_calls`) and a reply in the shopper's language.
+//! Order privacy (CONTRACT.md): an order is shown only to its owner's token or after proof
+//! (last 4 phone digits or the full email); anything else gets the same reply as an order
+//! that does not exist.
+
+use crate::domain::Lang;
+use crate::domain::commerce::{
+    Category, NewReturn, NewWorkOrder, Order, OrderChange, OrderStatus, Product, RestockRequest, StockRow,
+};
+use crate::domain::conversation::PendingAsk;
+use crate::domain::turn::{Intent, ToolCall};
+use crate::ports::{CommerceBackend, CommerceError};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde_json::{Value, json};
+
+/// What a tool did and what to tell the shopper.
+#[derive(Debug, Clone)]
+pub struct ToolOutcome {
+    pub call: ToolCall,
+    pub answer: String,
+    /// False when the tool could not give the shopper what they asked for (not found,
+    /// backend down); such turns count as unanswered.
+    pub answered: bool,
+    pub pending: Option<PendingAsk>,
+    /// Orders this turn proved access to, remembered by the session.
+    pub verified_order: Option<String>,
+}
+
+/// Who is asking and when.
+pub struct ToolContext<'a> {
+    pub commerce: &'a dyn CommerceBackend,
+    pub lang: Lang,
+    pub now: DateTime<Utc>,
+    pub customer_id: Option<&'a str>,
+    /// Orders the session proved access to earlier.
+    pub verified_orders: &'a [String],
+}
+
+pub fn say(lang: Lang, zh: impl Into<String>, en: impl Into<String>) -> String {
+    match lang {
+        Lang::Zh => zh.into(),
+        Lang::En => en.into(),
+    }
+}
+
+pub fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}¥{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
+/// The shop's calendar: China time.
+pub fn china_time(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!()))
+}
+
+fn call(name: &str, arguments: Value, ok: bool, result: Value) -> ToolCall {
+    ToolCall { name: name.into(), arguments, ok, result }
+}
+
+fn outcome(call: ToolCall, answer: String, answered: bool) -> ToolOutcome {
+    ToolOutcome { call, answer, answered, pending: None, verified_order: None }
+}
+
+fn backend_down(name: &str, arguments: Value, lang: Lang, e: &CommerceError) -> ToolOutcome {
+    tracing::warn!(tool = name, error = %e, "commerce backend failed");
+    outcome(
+        call(name, arguments, false, json!({"error": "unavailable"})),
+        say(
+            lang,
+            "抱歉，订单系统暂时无法访问，请稍后再试。",
+            "Sorry, the order system is not reachable right now. Please try again shortly.",
+        ),
+        false,
+    )
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_digit()).collect()
+}
+
+/// Whether `proof` (last 4 phone digits, or the full email) matches the order.
+fn proof_matches(order: &Order, email: Option<&str>, phone: Option<&str>, proof: &str) -> bool {
+    let proof = proof.trim();
+    if proof.contains('@') {
+        return email.is_some_and(|e| e.eq_ignore_ascii_case(proof));
+    }
+    let proof = digits(proof);
+    if proof.len() != 4 {
+        return false;
+    }
+    [Some(order.address.phone.as_str()), phone].into_iter().flatten().any(|p| digits(p).ends_with(&proof))
+}
+
+/// Outcome of looking an order up on behalf of the asker.
+enum OrderLookup {
+    Visible(Box<Order>, bool),
+    /// Missing, or not theirs, or no/wrong proof: the asker learns nothing either way.
+    Hidden,
+    Down(CommerceError),
+}
+
+fn find_order(ctx: &ToolContext, order_id: &str, proof: Option<&str>) -> OrderLookup {
+    let order = match ctx.commerce.order(order_id) {
+        Ok(Some(order)) => order,
+        Ok(None) => return OrderLookup::Hidden,
+        Err(e) => return OrderLookup::Down(e),
+    };
+    if ctx.customer_id == Some(order.customer_id.as_str()) || ctx.verified_orders.iter().any(|o| o == order_id) {
+        return OrderLookup::Visible(Box::new(order), false);
+    }
+    let Some(proof) = proof else { return OrderLookup::Hidden };
+    let customer = match ctx.commerce.customer(&order.customer_id) {
+        Ok(c) => c,
+        Err(e) => return OrderLookup::Down(e),
+    };
+    let (email, phone) =
+        customer.as_ref().map(|c| (Some(c.email.as_str()), Some(c.phone.as_str()))).unwrap_or_default();
+    if proof_matches(&order, email, phone, proof) {
+        OrderLookup::Visible(Box::new(order), true)
+    } else {
+        OrderLookup::Hidden
+    }
+}
+
+fn hidden_order(name: &str, arguments: Value, lang: Lang, order_id: &str) -> ToolOutcome {
+    let mut out = outcome(
+        call(name, arguments, false, json!({"error": "not_verified"})),
+        say(
+            lang,
+            format!(
+                "为保护您的隐私，请提供订单号 {order_id} 对应的收货手机号后四位（或下单邮箱），我再为您查询。如果您已登录，请确认订单号是否正确。"
+            ),
+            format!(
+                "To protect your privacy, please give the last 4 digits of the phone number on order {order_id} (or the email used for it), and I will look it up. If you are signed in, please check the order number."
+            ),
+        ),
+        true,
+    );
+    out.pending = Some(PendingAsk { intent: Intent::OrderStatus, slot: "order_proof".into(), options: Vec::new() });
+    out
+}
+
+fn status_text(status: OrderStatus, lang: Lang) -> &'static str {
+    match (status, lang) {
+        (OrderStatus::PendingPayment, Lang::Zh) => "待付款",
+        (OrderStatus::Paid, Lang::Zh) => "已付款，待发货",
+        (OrderStatus::Processing, Lang::Zh) => "仓库处理中",
+        (OrderStatus::Shipped, Lang::Zh) => "已发货",
+        (OrderStatus::Delivered, Lang::Zh) => "已签收",
+        (OrderStatus::Cancelled, Lang::Zh) => "已取消",
+        (OrderStatus::ReturnRequested, Lang::Zh) => "退货申请中",
+        (OrderStatus::Returned, Lang::Zh) => "退货已入库，退款处理中",
+        (OrderStatus::Refunded, Lang::Zh) => "已退款",
+        (OrderStatus::PendingPayment, Lang::En) => "awaiting payment",
+        (OrderStatus::Paid, Lang::En) => "paid, waiting to ship",
+        (OrderStatus::Processing, Lang::En) => "being prepared at the warehouse",
+        (OrderStatus::Shipped, Lang::En) => "shipped",
+        (OrderStatus::Delivered, Lang::En) => "delivered",
+        (OrderStatus::Cancelled, Lang::En) => "cancelled",
+        (OrderStatus::ReturnRequested, Lang::En) => "return requested",
+        (OrderStatus::Returned, Lang::En) => "returned; the refund is being processed",
+        (OrderStatus::Refunded, Lang::En) => "refunded",
+    }
+}
+
+fn event_text(status: &str, lang: Lang) -> String {
+    let zh = match status {
+        "picked_up" => "已揽收",
+        "departed_sort_centre" => "已离开分拣中心",
+        "in_transit" => "运输中",
+        "arrived_city" => "已到达目的城市",
+        "delivery_appointment_booked" => "已预约送货",
+        "out_for_delivery" => "派送中",
+        "delivered" => "已签收",
+        other => other,
+    };
+    match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => status.replace('_', " "),
+    }
+}
+
+fn fmt_time(t: DateTime<Utc>) -> String {
+    china_time(t).format("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn order_status(ctx: &ToolContext, order_id: &str, proof: Option<&str>) -> ToolOutcome {
+    let arguments = json!({"order_id": order_id});
+    let lang = ctx.lang;
+    let (order, proven) = match find_order(ctx, order_id, proof) {
+        OrderLookup::Visible(order, proven) => (order, proven),
+        OrderLookup::Hidden => return hidden_order("order_status", arguments, lang, order_id),
+        OrderLookup::Down(e) => return backend_down("order_status", arguments, lang, &e),
+    };
+    let shipment = match ctx.commerce.shipment(order_id) {
+        Ok(s) => s,
+        Err(e) => return backend_down("order_status", arguments, lang, &e),
+    };
+    let mut answer = say(
+        lang,
+        format!("订单 {order_id} 当前状态：{}。", status_text(order.status, lang)),
+        format!("Order {order_id} is {}.", status_text(order.status, lang)),
+    );
+    if let Some(s) = &shipment {
+        answer.push_str(&say(
+            lang,
+            format!("\n承运商：{}，运单号 {}。", s.carrier, s.tracking_no),
+            format!("\nCarrier: {}, tracking number {}.", s.carrier, s.tracking_no),
+        ));
+        if let Some(e) = s.events.last() {
+            answer.push_str(&say(
+                lang,
+                format!("\n最新物流：{} {} {}。", fmt_time(e.time), e.location, event_text(&e.status, lang)),
+                format!("\nLatest: {} at {}, {}.", fmt_time(e.time), e.location, event_text(&e.status, lang)),
+            ));
+        }
+        if let (Some(eta), None) = (s.eta, order.delivered_at) {
+            answer.push_str(&say(
+                lang,
+                format!("\n预计送达：{}。", fmt_time(eta)),
+                format!("\nEstimated delivery: {}.", fmt_time(eta)),
+            ));
+        }
+    } else if matches!(order.status, OrderStatus::Paid | OrderStatus::Processing) {
+        answer.push_str(&say(
+            lang,
+            "\n当天16:00前付款的订单当天发货，发货后可在这里查询物流。",
+            "\nOrders paid before 16:00 ship the same day; tracking appears here once it ships.",
+        ));
+    }
+    let result = json!({"order": *order, "shipment": shipment});
+    let mut out = outcome(call("order_status", arguments, true, result), answer, true);
+    out.verified_order = proven.then(|| order_id.to_string());
+    out
+}
+
+/// Shipping has not started: the states in which an order may still change.
+fn changeable(status: OrderStatus) -> bool {
+    matches!(status, OrderStatus::PendingPayment | OrderStatus::Paid | OrderStatus::Processing)
+}
+
+pub fn order_change(ctx: &ToolContext, order_id: &str, proof: Option<&str>, change: &OrderChange) -> ToolOutcome {
+    let arguments = json!({"order_id": order_id, "change": change});
+    let lang = ctx.lang;
+    let (order, proven) = match find_order(ctx, order_id, proof) {
+        OrderLookup::Visible(order, proven) => (order, proven),
+        OrderLookup::Hidden => return hidden_order("order_change", arguments, lang, order_id),
+        OrderLookup::Down(e) => return backend_down("order_change", arguments, lang, &e),
+    };
+    let mut out = if !changeable(order.status) {
+        let answer = say(
+            lang,
+            format!(
+                "订单 {order_id} 当前状态为“{}”，已无法修改或取消。已发货的订单可在签收后按退货政策办理退货。",
+                status_text(order.status, lang)
+            ),
+            format!(
+                "Order {order_id} is {}, so it can no longer be changed or cancelled. Once delivered, you can return it under the returns policy.",
+                status_text(order.status, lang)
+            ),
+        );
+        outcome(
+            call("order_change", arguments, false, json!({"error": "not_allowed", "status": order.status})),
+            answer,
+            true,
+        )
+    } else {
+        match ctx.commerce.change_order(order_id, change) {
+            Ok(updated) => {
+                let answer = match change {
+                    OrderChange::Cancel => say(
+                        lang,
+                        format!("已为您取消订单 {order_id}。如已付款，款项将按原路退回（一般1-7个工作日到账）。"),
+                        format!(
+                            "Order {order_id} is cancelled. If you paid, the money goes back to your original payment method (usually 1-7 working days)."
+                        ),
+                    ),
+                    OrderChange::Address { address } => say(
+                        lang,
+                        format!(
+                            "订单 {order_id} 的收货地址已改为：{}{}{}{}。",
+                            address.province, address.city, address.district, address.line
+                        ),
+                        format!(
+                            "The delivery address of order {order_id} is now: {}, {}, {}, {}.",
+                            address.line, address.district, address.city, address.province
+                        ),
+                    ),
+                    OrderChange::Quantity { sku, quantity } => say(
+                        lang,
+                        format!("订单 {order_id} 中 {sku} 的数量已改为 {quantity}。"),
+                        format!("The quantity of {sku} on order {order_id} is now {quantity}."),
+                    ),
+                };
+                outcome(call("order_change", arguments, true, json!({"order": updated})), answer, true)
+            }
+            Err(CommerceError::NotAllowed(why)) | Err(CommerceError::Invalid(why)) => outcome(
+                call("order_change", arguments, false, json!({"error": "not_allowed", "message": why})),
+                say(
+                    lang,
+                    format!("无法修改订单 {order_id}：{why}"),
+                    format!("Order {order_id} cannot be changed: {why}"),
+                ),
+                true,
+            ),
+            Err(e) => backend_down("order_change", arguments, lang, &e),
+        }
+    };
+    out.verified_order = proven.then(|| order_id.to_string());
+    out
+}
+
+/// A size as the shopper gave it ("9") matched to the catalogue's ("US 9").
+pub fn catalogue_size<'a>(product: &'a Product, size: &str) -> Option<&'a str> {
+    let wanted = size.trim().to_ascii_uppercase();
+    product.sizes.iter().map(String::as_str).find(|s| {
+        let s_up = s.to_ascii_uppercase();
+        s_up == wanted || s_up.strip_prefix("US ").is_some_and(|n| n == wanted)
+    })
+}
+
+fn color_name(color: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return color.to_string();
+    }
+    match color {
+        "black" => "黑色",
+        "white" => "白色",
+        "blue" => "蓝色",
+        "pink" => "粉色",
+        "olive" => "橄榄绿",
+        "grey" | "gray" => "灰色",
+        "red" => "红色",
+        "green" => "绿色",
+        "navy" => "藏青色",
+        "orange" => "橙色",
+        "yellow" => "黄色",
+        other => other,
+    }
+    .to_string()
+}
+
+pub fn product_name(product: &Product, lang: Lang) -> &str {
+    match lang {
+        Lang::Zh => &product.name_zh,
+        Lang::En => &product.name_en,
+    }
+}
+
+fn restock_text(date: Option<NaiveDate>, lang: Lang) -> String {
+    match date {
+        Some(d) => say(lang, format!("预计 {d} 补货"), format!("expected back on {d}")),
+        None => say(lang, "补货时间未定", "no restock date yet"),
+    }
+}
+
+/// Stock of one product, narrowing by size then colour, asking for what is missing.
+pub fn stock(ctx: &ToolContext, product: &Product, size: Option<&str>, color: Option<&str>) -> ToolOutcome {
+    let lang = ctx.lang;
+    let name = product_name(product, lang).to_string();
+    let size = match size {
+        Some(s) => match catalogue_size(product, s) {
+            Some(found) => Some(found.to_string()),
+            None => {
+                let arguments = json!({"sku": product.sku, "size": s});
+                let answer = say(
+                    lang,
+                    format!("{name} 没有 {s} 码，可选尺码：{}。", product.sizes.join("、")),
+                    format!("{name} does not come in size {s}. Sizes: {}.", product.sizes.join(", ")),
+                );
+                return outcome(call("stock", arguments, false, json!({"error": "no_such_size"})), answer, true);
+            }
+        },
+        None => None,
+    };
+    let color = color.map(|c| c.to_ascii_lowercase());
+    let arguments = json!({"sku": product.sku, "size": size, "color": color});
+    let rows = match ctx.commerce.stock(&product.sku, size.as_deref(), color.as_deref()) {
+        Ok(rows) => rows,
+        Err(e) => return backend_down("stock", arguments, lang, &e),
+    };
+    if let Some(c) = &color
+        && !product.colors.is_empty()
+        && !product.colors.iter().any(|pc| pc == c)
+    {
+        let colors: Vec<String> = product.colors.iter().map(|c| color_name(c, lang)).collect();
+        let answer = say(
+            lang,
+            format!("{name} 没有{}，可选颜色：{}。", color_name(c, lang), colors.join("、")),
+            format!("{name} does not come in {c}. Colours: {}.", colors.join(", ")),
+        );
+        return outcome(call("stock", arguments, false, json!({"error": "no_such_color"})), answer, true);
+    }
+    let in_stock: Vec<&StockRow> = rows.iter().filter(|r| r.quantity > 0).collect();
+    let result = json!({"rows": rows});
+    let needs_size = !product.sizes.is_empty() && size.is_none();
+    let needs_color = !product.colors.is_empty() && color.is_none();
+
+    if needs_size {
+        let mut sizes: Vec<&str> = in_stock.iter().filter_map(|r| r.size.as_deref()).collect();
+        sizes.dedup();
+        let answer = say(
+            lang,
+            format!("{name} 目前有货的尺码：{}。请问您要哪个尺码？", sizes.join("、")),
+            format!("{name} is in stock in sizes {}. Which size would you like?", sizes.join(", ")),
+        );
+        let mut out = outcome(call("stock", arguments, true, result), answer, true);
+        out.pending = Some(PendingAsk { intent: Intent::InventoryCheck, slot: "size".into(), options: Vec::new() });
+        return out;
+    }
+    if in_stock.is_empty() {
+        return out_of_stock(ctx, product, size.as_deref(), color.as_deref(), &rows, arguments);
+    }
+    if needs_color {
+        let mut colors: Vec<String> = in_stock.iter().filter_map(|r| r.color.clone()).collect();
+        colors.dedup();
+        let names: Vec<String> = colors.iter().map(|c| color_name(c, lang)).collect();
+        let size_text = size.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
+        let answer = if colors.len() == 1 {
+            say(
+                lang,
+                format!("有的，{name}{size_text} 目前只有{}有货。要加入购物车吗？", names[0]),
+                format!("Yes, {name}{size_text} is in stock in {} only. Shall I add it to your cart?", names[0]),
+            )
+        } else {
+            say(
+                lang,
+                format!("有的，{name}{size_text} 有货，{}？", names.join("还是")),
+                format!("Yes, {name}{size_text} is in stock. {}?", capitalise(&names.join(" or "))),
+            )
+        };
+        let mut out = outcome(call("stock", arguments, true, result), answer, true);
+        out.pending = Some(PendingAsk { intent: Intent::InventoryCheck, slot: "color".into(), options: colors });
+        return out;
+    }
+    let quantity: i64 = in_stock.iter().map(|r| r.quantity).sum();
+    let detail =
+        [size.clone(), color.as_deref().map(|c| color_name(c, lang))].into_iter().flatten().collect::<Vec<_>>();
+    let answer = say(
+        lang,
+        format!("有货：{name} {}，库存 {quantity} 件。要加入购物车吗？", detail.join(" ")),
+        format!("In stock: {name} {}, {quantity} available. Shall I add it to your cart?", detail.join(" ")),
+    );
+    let mut out = outcome(call("stock", arguments, true, result), answer, true);
+    out.pending = Some(PendingAsk { intent: Intent::InventoryCheck, slot: "add_to_cart".into(), options: Vec::new() });
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn out_of_stock(
+    ctx: &ToolContext,
+    product: &Product,
+    size: Option<&str>,
+    color: Option<&str>,
+    rows: &[StockRow],
+    arguments: Value,
+) -> ToolOutcome {
+    let lang = ctx.lang;
+    let name = product_name(product, lang);
+    let restock = rows.iter().filter_map(|r| r.restock_date).min();
+    // Alternatives: the same product in another colour (same size) or size (same colour).
+    let all = ctx.commerce.stock(&product.sku, None, None).unwrap_or_default();
+    let alternatives: Vec<&StockRow> = all
+        .iter()
+        .filter(|r| r.quantity > 0)
+        .filter(|r| {
+            size.is_none_or(|s| r.size.as_deref() == Some(s)) || color.is_none_or(|c| r.color.as_deref() == Some(c))
+        })
+        .take(4)
+        .collect();
+    let describe = |r: &StockRow| {
+        [r.size.clone(), r.color.as_deref().map(|c| color_name(c, lang))]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let alt_text: Vec<String> = alternatives.iter().map(|r| describe(r)).collect();
+    let wanted =
+        [size.map(str::to_string), color.map(|c| color_name(c, lang))].into_iter().flatten().collect::<Vec<_>>();
+    let mut answer = say(
+        lang,
+        format!("抱歉，{name} {} 暂时缺货，{}。", wanted.join(" "), restock_text(restock, lang)),
+        format!("Sorry, {name} {} is out of stock, {}.", wanted.join(" "), restock_text(restock, lang)),
+    );
+    if !alt_text.is_empty() {
+        answer.push_str(&say(
+            lang,
+            format!("\n目前有货的可选：{}。", alt_text.join("、")),
+            format!("\nIn stock instead: {}.", alt_text.join(", ")),
+        ));
+    }
+    answer.push_str(&say(lang, "\n需要到货提醒吗？", "\nShall I notify you when it is back?"));
+    let result = json!({"rows": rows, "restock_date": restock, "alternatives": alternatives});
+    let mut out = outcome(call("stock", arguments, true, result), answer, true);
+    out.pending =
+        Some(PendingAsk { intent: Intent::InventoryCheck, slot: "restock_notify".into(), options: Vec::new() });
+    out
+}
+
+pub fn subscribe_restock(ctx: &ToolContext, request: &RestockRequest) -> ToolOutcome {
+    let arguments = json!(request);
+    match ctx.commerce.subscribe_restock(request) {
+        Ok(sub) => outcome(
+            call("restock_subscription", arguments, true, json!(sub)),
+            say(
+                ctx.lang,
+                "好的，到货后会第一时间通知您。",
+                "Done: you will be notified as soon as it is back in stock.",
+            ),
+            true,
+        ),
+        Err(e) => backend_down("restock_subscription", arguments, ctx.lang, &e),
+    }
+}
+
+/// Products whose names or tags contain every word of the query (case-insensitive).
+pub fn product_search(ctx: &ToolContext, query: &str) -> Result<Vec<Product>, CommerceError> {
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    Ok(ctx
+        .commerce
+        .products()?
+        .into_iter()
+        .filter(|p| {
+            let hay = format!("{} {} {} {}", p.sku, p.name_en, p.name_zh, p.tags.join(" ")).to_lowercase();
+            words.iter().all(|w| hay.contains(w.as_str()))
+        })
+        .collect())
+}
+
+/// Why an item cannot be returned without a reason, if it cannot.
+fn no_reason_blocker(product: Option<&Product>, lang: Lang) -> Option<String> {
+    let product = product?;
+    if product.final_sale {
+        return Some(say(lang, "清仓（final sale）商品不支持无理由退货", "final-sale items have no no-reason return"));
+    }
+    match product.category {
+        Category::Consumables => Some(say(
+            lang,
+            "耗材拆封后不支持无理由退货",
+            "consumables cannot be returned without a reason once the seal is opened",
+        )),
+        _ if product.sku == "HA-SCK-140" => Some(say(
+            lang,
+            "袜子拆封后不支持无理由退货",
+            "socks cannot be returned without a reason once the pack is opened",
+        )),
+        _ => None,
+    }
+}
+
+/// Return eligibility under the returns policy, and the return itself when `create`.
+pub fn return_request(
+    ctx: &ToolContext,
+    order_id: &str,
+    proof: Option<&str>,
+    create: bool,
+    quality_issue: bool,
+) -> ToolOutcome {
+    let arguments = json!({"order_id": order_id, "create": create, "quality_issue": quality_issue});
+    let lang = ctx.lang;
+    let (order, proven) = match find_order(ctx, order_id, proof) {
+        OrderLookup::Visible(order, proven) => (order, proven),
+        OrderLookup::Hidden => return hidden_order("return_eligibility", arguments, lang, order_id),
+        OrderLookup::Down(e) => return backend_down("return_eligibility", arguments, lang, &e),
+    };
+    let today = china_time(ctx.now).date_naive();
+    let mut out = match (order.status, order.delivered_at) {
+        (OrderStatus::Delivered, Some(delivered)) => {
+            let delivered_day = china_time(delivered).date_naive();
+            let days = (today - delivered_day).num_days();
+            let products: Vec<Option<Product>> =
+                order.items.iter().map(|i| ctx.commerce.product(&i.sku).ok().flatten()).collect();
+            let blockers: Vec<String> = products.iter().filter_map(|p| no_reason_blocker(p.as_ref(), lang)).collect();
+            // The delivery day is day 1 of 7: signed on the 3rd, returnable through the 10th.
+            let last_no_reason_day = delivered_day + chrono::Days::new(7);
+            let last_exchange_day = delivered_day + chrono::Days::new(15);
+            let eligible_no_reason = today <= last_no_reason_day && blockers.is_empty();
+            let eligible_quality = quality_issue && today <= last_exchange_day;
+            let eligible = eligible_no_reason || eligible_quality;
+            let verdict = json!({
+                "eligible": eligible, "delivered_on": delivered_day, "days_since_delivery": days,
+                "no_reason_until": last_no_reason_day, "exchange_until": last_exchange_day, "exceptions": blockers,
+            });
+            if !eligible {
+                let why = if !blockers.is_empty() && today <= last_no_reason_day {
+                    blockers.join("；")
+                } else {
+                    say(
+                        lang,
+                        format!("该订单于 {delivered_day} 签收，7天无理由退货已于 {last_no_reason_day} 截止"),
+                        format!(
+                            "it was delivered on {delivered_day} and the 7-day no-reason return ended on {last_no_reason_day}"
+                        ),
+                    )
+                };
+                let answer = say(
+                    lang,
+                    format!(
+                        "订单 {order_id} 目前不能无理由退货：{why}。如有质量问题，签收15天内可换货，之后可享受保修。"
+                    ),
+                    format!(
+                        "Order {order_id} cannot be returned without a reason: {why}. For a quality problem you can exchange within 15 days of delivery, and repair under warranty after that."
+                    ),
+                );
+                outcome(call("return_eligibility", arguments, true, verdict), answer, true)
+            } else if create {
+                let request = NewReturn {
+                    order_id: order_id.to_string(),
+                    skus: Vec::new(),
+                    reason: if quality_issue { "quality".into() } else { "no_reason".into() },
+                    quality_issue,
+                };
+                match ctx.commerce.create_return(&request) {
+                    Ok(record) => {
+                        let answer = say(
+                            lang,
+                            format!(
+                                "已为订单 {order_id} 创建退货申请，退货单号 {}。请在7天内寄回，仓库收货检验后1-3个工作日内退款。",
+                                record.rma
+                            ),
+                            format!(
+                                "Return created for order {order_id}: RMA {}. Please send it back within 7 days; the refund follows 1-3 working days after the warehouse checks it.",
+                                record.rma
+                            ),
+                        );
+                        outcome(
+                            call("create_return", arguments, true, json!({"eligibility": verdict, "return": record})),
+                            answer,
+                            true,
+                        )
+                    }
+                    Err(CommerceError::NotAllowed(why)) => outcome(
+                        call("create_return", arguments, false, json!({"error": "not_allowed", "message": why})),
+                        say(lang, format!("无法创建退货：{why}"), format!("The return could not be created: {why}")),
+                        true,
+                    ),
+                    Err(e) => backend_down("create_return", arguments, lang, &e),
+                }
+            } else {
+                let answer = say(
+                    lang,
+                    format!(
+                        "订单 {order_id} 于 {delivered_day} 签收，可在 {last_no_reason_day} 前（含当天）申请7天无理由退货。需要我现在为您创建退货申请吗？"
+                    ),
+                    format!(
+                        "Order {order_id} was delivered on {delivered_day}; you can return it without a reason up to and including {last_no_reason_day}. Shall I create the return now?"
+                    ),
+                );
+                let mut out = outcome(call("return_eligibility", arguments, true, verdict), answer, true);
+                out.pending = Some(PendingAsk {
+                    intent: Intent::ReturnRefund,
+                    slot: "confirm_return".into(),
+                    options: Vec::new(),
+                });
+                out
+            }
+        }
+        (status, _) => {
+            let answer = match status {
+                OrderStatus::PendingPayment | OrderStatus::Paid | OrderStatus::Processing => say(
+                    lang,
+                    format!(
+                        "订单 {order_id} 还未发货（{}），无需退货，可以直接取消订单。需要取消吗？",
+                        status_text(status, lang)
+                    ),
+                    format!(
+                        "Order {order_id} has not shipped yet ({}), so there is nothing to return: you can cancel it instead. Shall I cancel it?",
+                        status_text(status, lang)
+                    ),
+                ),
+                OrderStatus::Shipped => say(
+                    lang,
+                    format!("订单 {order_id} 正在配送中，签收后7天内可申请无理由退货。"),
+                    format!(
+                        "Order {order_id} is on its way; once delivered you have 7 days to return it without a reason."
+                    ),
+                ),
+                _ => say(
+                    lang,
+                    format!("订单 {order_id} 当前状态：{}。", status_text(status, lang)),
+                    format!("Order {order_id} is {}.", status_text(status, lang)),
+                ),
+            };
+            outcome(
+                call("return_eligibility", arguments, true, json!({"eligible": false, "status": status})),
+                answer,
+                true,
+            )
+        }
+    };
+    out.verified_order = proven.then(|| order_id.to_string());
+    out
+}
+
+pub fn points(ctx: &ToolContext) -> ToolOutcome {
+    let lang = ctx.lang;
+    let Some(customer_id) = ctx.customer_id else {
+        return outcome(
+            call("points_balance", json!({}), false, json!({"error": "not_signed_in"})),
+            say(
+                lang,
+                "请先登录会员账号，我才能查询您的积分和等级。",
+                "Please sign in to your member account so I can look up your points and tier.",
+            ),
+            true,
+        );
+    };
+    let arguments = json!({"customer_id": customer_id});
+    let customer = match ctx.commerce.customer(customer_id) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return outcome(
+                call("points_balance", arguments, false, json!({"error": "not_found"})),
+                say(lang, "没有找到您的会员信息。", "I could not find your member account."),
+                false,
+            );
+        }
+        Err(e) => return backend_down("points_balance", arguments, lang, &e),
+    };
+    let tier = match (customer.tier, lang) {
+        (crate::domain::commerce::Tier::Member, Lang::Zh) => "普通会员",
+        (crate::domain::commerce::Tier::Silver, Lang::Zh) => "银卡会员",
+        (crate::domain::commerce::Tier::Gold, Lang::Zh) => "金卡会员",
+        (crate::domain::commerce::Tier::Platinum, Lang::Zh) => "铂金会员",
+        (crate::domain::commerce::Tier::Member, Lang::En) => "Member",
+        (crate::domain::commerce::Tier::Silver, Lang::En) => "Silver",
+        (crate::domain::commerce::Tier::Gold, Lang::En) => "Gold",
+        (crate::domain::commerce::Tier::Platinum, Lang::En) => "Platinum",
+    };
+    let mut answer = say(
+        lang,
+        format!("您是{tier}，当前积分 {}（价值 {}，100积分抵1元）。", customer.points, money(customer.points)),
+        format!(
+            "You are a {tier} member with {} points (worth {}; 100 points = ¥1.00).",
+            customer.points,
+            money(customer.points)
+        ),
+    );
+    let today = china_time(ctx.now).date_naive();
+    if let Some(lot) =
+        customer.points_expiring.iter().filter(|l| l.expires >= today && l.points > 0).min_by_key(|l| l.expires)
+    {
+        answer.push_str(&say(
+            lang,
+            format!("\n其中 {} 积分将于 {} 过期。", lot.points, lot.expires),
+            format!("\n{} of them expire on {}.", lot.points, lot.expires),
+        ));
+    }
+    outcome(call("points_balance", arguments, true, json!(customer)), answer, true)
+}
+
+pub fn work_order(ctx: &ToolContext, request: &NewWorkOrder) -> ToolOutcome {
+    let arguments = json!(request);
+    match ctx.commerce.create_work_order(request) {
+        Ok(wo) => outcome(
+            call("create_work_order", arguments, true, json!(wo)),
+            say(
+                ctx.lang,
+                format!("已为您创建上门维修工单 {}，工程师会在1个工作日内联系您预约时间。", wo.id),
+                format!(
+                    "I have opened engineer work order {}; an engineer will contact you within 1 working day to book a visit.",
+                    wo.id
+                ),
+            ),
+            true,
+        ),
+        Err(e) => backend_down("create_work_order", arguments, ctx.lang, &e),
+    }
+}
