@@ -85,8 +85,8 @@ impl Goods {
                     let off = unit_off * line.quantity;
                     steps.push(Step {
                         kind: StepKind::Category,
-                        label_en: format!("{}: {} × {}", promotion.name_en, line.sku, line.quantity),
-                        label_zh: format!("{}：{} × {}", promotion.name_zh, line.sku, line.quantity),
+                        label_en: format!("{} ({} × {})", promotion.name_en, line.sku, line.quantity),
+                        label_zh: format!("{}（{} × {}）", promotion.name_zh, line.sku, line.quantity),
                         amount_cents: -off,
                     });
                     off
@@ -548,7 +548,7 @@ mod tests {
         assert_eq!(best_quote(&[glide(2), tee(2)], &c).unwrap(), q);
 
         let en = q.explain(Lang::En);
-        assert!(en.starts_with("Goods: ¥1696.00\n"), "{en}");
+        assert!(en.starts_with("Goods: ¥1696.00\napparel en (HA-TEE-110 × 2): -¥44.70\n"), "{en}");
         assert!(en.contains("Coupon HALDEN150 (¥150.00 off ¥1000.00): -¥150.00"), "{en}");
         assert!(en.contains(": -¥37.54\nPayable after discounts: ¥1213.76\n"), "{en}");
         assert!(en.contains("Shipping (standard, free from ¥99.00): free"), "{en}");
@@ -760,7 +760,58 @@ mod tests {
         )
     }
 
+    /// Promotions and coupons beyond anything the shop runs: percentages over 100, discounts
+    /// larger than their thresholds.
+    fn arb_wild_context() -> impl Strategy<Value = Context> {
+        let threshold = (1i64..50_000, 0i64..100_000, prop::option::of(0i64..200_000)).prop_map(|(every, off, cap)| {
+            PromotionRule::Threshold { every_cents: every, off_cents: off, cap_cents: cap, excludes_final_sale: true }
+        });
+        let category = (0i64..150, any::<bool>()).prop_map(|(percent, excludes_final_sale)| PromotionRule::Category {
+            category: Category::Apparel,
+            percent,
+            excluded_skus: vec![],
+            excludes_final_sale,
+        });
+        let member = (0i64..150).prop_map(|percent| PromotionRule::Member { tier: Tier::Gold, percent });
+        let coupon_amounts = prop::collection::vec((0i64..20_000, 0i64..200_000), 0..3);
+        (arb_context(), threshold, category, member, coupon_amounts).prop_map(
+            |(mut c, threshold, category, member, coupon_amounts)| {
+                c.promotions = [threshold, category, member]
+                    .into_iter()
+                    .map(|rule| promotion("wild", rule, "2026-01-01", "2027-12-31"))
+                    .collect();
+                c.coupons = coupon_amounts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (threshold, amount))| {
+                        coupon(&format!("W{i}"), threshold, amount, None, "2027-12-31", false)
+                    })
+                    .collect();
+                c.tier = Some(Tier::Gold);
+                c
+            },
+        )
+    }
+
     proptest! {
+        #[test]
+        fn discounts_never_exceed_the_goods_whatever_the_promotions(
+            lines in prop::collection::vec(arb_line(), 1..5),
+            c in arb_wild_context(),
+        ) {
+            let codes = std::iter::once(None).chain(c.coupons.iter().map(|coupon| Some(coupon.code.clone())));
+            for code in codes {
+                let Ok(q) = quote(&lines, &c, &Choice { coupon: code, points: 0 }) else { continue };
+                prop_assert!(0 <= q.discount_cents && q.discount_cents <= q.subtotal_cents, "{:?}", q);
+                prop_assert!(q.total_cents >= 0, "{:?}", q);
+                let charges = [StepKind::Shipping, StepKind::Express];
+                let discounts = q.steps.iter().filter(|s| !charges.contains(&s.kind));
+                prop_assert!(discounts.clone().all(|s| s.amount_cents <= 0), "a discount that adds: {:?}", q);
+            }
+            let best = best_quote(&lines, &c).unwrap();
+            prop_assert!(best.total_cents >= 0 && best.discount_cents <= best.subtotal_cents, "{:?}", best);
+        }
+
         #[test]
         fn best_quote_beats_every_valid_choice(lines in prop::collection::vec(arb_line(), 1..5), c in arb_context()) {
             let best = best_quote(&lines, &c).unwrap();
