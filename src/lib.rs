@@ -11,6 +11,7 @@
 //! ingest  Markdown -> sections -> chunks -> vectors -> a new generation   (pipeline)
 //! ask     one turn; today: hybrid retrieval and fusion                    (pipeline)
 //! eval    BEIR-style retrieval suites and their metrics                   (pipeline)
+//! pricing promotions, one coupon, points -> a quote in cents, explained   (pipeline)
 //! infer   candle BERT embedder on its own thread                          (adapter)
 //! store   tantivy + jieba analysis, flat vector index, generations       (adapter)
 //! app     composition root: the only module naming adapters
@@ -35,5 +36,6 @@ pub mod eval;
 pub mod infer;
 pub mod ingest;
 pub mod ports;
+pub mod pricing;
 pub mod store;
 pub mod text;
