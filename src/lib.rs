@@ -13,6 +13,7 @@
 //! eval    BEIR-style retrieval suites and their metrics                   (pipeline)
 //! infer   candle BERT embedder on its own thread                          (adapter)
 //! store   tantivy + jieba analysis, flat vector index, generations       (adapter)
+//! commerce SQLite shop seeded from knowledge/store; HTTP connector       (adapter)
 //! app     composition root: the only module naming adapters
 //! cli     clap definitions; main.rs is thin glue
 //! ```
@@ -29,6 +30,7 @@ pub mod app;
 pub mod ask;
 pub mod bench;
 pub mod cli;
+pub mod commerce;
 pub mod config;
 pub mod domain;
 pub mod eval;
