@@ -316,3 +316,97 @@ impl CommerceBackend for HttpBackend {
         self.post(&["work-orders"], request)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commerce::testing::{Fixture, canned, serve};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    fn backend(base: &str, api_key: Option<&str>, request_timeout_ms: u64) -> HttpBackend {
+        let config = HttpBackendConfig {
+            api_key: api_key.map(String::from),
+            request_timeout_ms,
+            ..HttpBackendConfig::new(base)
+        };
+        HttpBackend::new(&config).unwrap()
+    }
+
+    fn unavailable<T: fmt::Debug>(result: Result<T, CommerceError>) -> String {
+        match result {
+            Err(CommerceError::Unavailable(message)) => message,
+            other => panic!("expected Unavailable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn path_segments_cannot_escape_or_break_the_url() {
+        assert_eq!(segment("HS-RUN-101"), "HS-RUN-101");
+        assert_eq!(segment("../x"), "%2E%2E%2Fx");
+        assert_eq!(segment("1?a=b#c d"), "1%3Fa%3Db%23c%20d");
+        assert_eq!(segment("订"), "%E8%AE%A2");
+    }
+
+    #[test]
+    fn the_server_message_is_passed_on_in_any_usual_shape() {
+        assert_eq!(server_message(409, r#"{"error":{"code":"x","message":"already shipped"}}"#), "already shipped");
+        assert_eq!(server_message(409, r#"{"message":"already shipped"}"#), "already shipped");
+        assert_eq!(server_message(409, r#"{"error":"already shipped"}"#), "already shipped");
+        assert_eq!(server_message(409, "already shipped\n"), "already shipped");
+        assert_eq!(server_message(409, ""), "HTTP 409");
+        assert_eq!(server_message(500, &"x".repeat(5000)).len(), MAX_MESSAGE_CHARS);
+    }
+
+    #[test]
+    fn config_reads_from_toml_with_defaults_and_hides_the_key() {
+        let config: HttpBackendConfig =
+            toml::from_str("base_url = \"https://orders.example.com/api/\"\napi_key = \"k-123\"").unwrap();
+        assert_eq!((config.connect_timeout_ms, config.request_timeout_ms), (2_000, 5_000));
+        assert!(!format!("{config:?}").contains("k-123"));
+        assert_eq!(HttpBackend::new(&config).unwrap().url(&["orders", "1"]), "https://orders.example.com/api/orders/1");
+        assert!(toml::from_str::<HttpBackendConfig>("base_url = \"http://x\"\ntimeout = 3").is_err());
+        assert!(matches!(
+            HttpBackend::new(&HttpBackendConfig::new("orders.example.com")),
+            Err(CommerceError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn the_api_key_is_sent_as_a_bearer_token() {
+        let served = Fixture::new();
+        let server = serve(Arc::new(served.store), "right");
+        assert!(backend(&server.base, Some("right"), 5_000).product("HS-RUN-101").unwrap().is_some());
+        for key in [None, Some("wrong")] {
+            let message = unavailable(backend(&server.base, key, 5_000).product("HS-RUN-101"));
+            assert!(message.contains("credentials"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_slow_server_times_out_as_unavailable() {
+        let base = canned("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n[]", Duration::from_secs(3));
+        let started = Instant::now();
+        let message = unavailable(backend(&base, None, 300).products());
+        assert!(started.elapsed() < Duration::from_secs(2), "gave up after {:?}", started.elapsed());
+        assert!(message.contains("timeout"), "{message}");
+    }
+
+    #[test]
+    fn failures_of_the_order_system_map_to_errors_the_turn_can_degrade_on() {
+        let down = canned("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n", Duration::ZERO);
+        assert!(unavailable(backend(&down, None, 2_000).order("1")).contains("503"));
+
+        let garbled = canned("HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n<html/>\r\n", Duration::ZERO);
+        assert!(matches!(backend(&garbled, None, 2_000).order("1"), Err(CommerceError::Corrupt(_))));
+
+        let refusing = canned("HTTP/1.1 409 Conflict\r\ncontent-length: 15\r\n\r\nalready shipped", Duration::ZERO);
+        match backend(&refusing, None, 2_000).change_order("1", &OrderChange::Cancel) {
+            Err(CommerceError::NotAllowed(message)) => assert_eq!(message, "already shipped"),
+            other => panic!("{other:?}"),
+        }
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        unavailable(backend(&format!("http://{closed}"), None, 2_000).promotions());
+    }
+}

@@ -158,7 +158,7 @@ fn unique(path: &Path, what: &str, keys: impl Iterator<Item = String>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commerce::testing::{copy_seed, seed_dir};
+    use crate::commerce::testing::{copy_seed, edit_seed, seed_dir};
 
     #[test]
     fn the_shipped_seed_parses_and_checks() {
@@ -175,9 +175,7 @@ mod tests {
         copy_seed(dir.path());
         let before = SeedFiles::read(dir.path()).unwrap().hash;
         assert_eq!(SeedFiles::read(dir.path()).unwrap().hash, before);
-        let promotions = dir.path().join(PROMOTIONS);
-        let text = std::fs::read_to_string(&promotions).unwrap().replace("\"percent\": 3", "\"percent\": 4");
-        std::fs::write(&promotions, text).unwrap();
+        edit_seed(dir.path(), PROMOTIONS, |promotions| promotions[2]["percent"] = Value::from(4));
         assert_ne!(SeedFiles::read(dir.path()).unwrap().hash, before);
     }
 
@@ -185,10 +183,7 @@ mod tests {
     fn a_bad_record_is_named_by_file_position_and_key() {
         let dir = tempfile::tempdir().unwrap();
         copy_seed(dir.path());
-        let path = dir.path().join(CUSTOMERS);
-        let mut customers: Vec<Value> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        customers[1]["tier"] = Value::from("diamond");
-        std::fs::write(&path, serde_json::to_vec(&customers).unwrap()).unwrap();
+        edit_seed(dir.path(), CUSTOMERS, |customers| customers[1]["tier"] = Value::from("diamond"));
         let err = SeedFiles::read(dir.path()).unwrap().parse().unwrap_err().to_string();
         assert!(err.contains("customers.json") && err.contains("record 2 (id C1002)"), "{err}");
         assert!(err.contains("diamond"), "{err}");
@@ -207,18 +202,12 @@ mod tests {
     fn dangling_references_and_duplicates_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         copy_seed(dir.path());
-        let path = dir.path().join(INVENTORY);
-        let mut rows: Vec<Value> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        rows[4]["sku"] = Value::from("HS-NOPE-1");
-        std::fs::write(&path, serde_json::to_vec(&rows).unwrap()).unwrap();
+        edit_seed(dir.path(), INVENTORY, |rows| rows[4]["sku"] = Value::from("HS-NOPE-1"));
         let err = SeedFiles::read(dir.path()).unwrap().parse().unwrap_err().to_string();
         assert!(err.contains("inventory.json") && err.contains("record 5") && err.contains("HS-NOPE-1"), "{err}");
 
         copy_seed(dir.path());
-        let path = dir.path().join(CATALOG);
-        let mut products: Vec<Value> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        products.push(products[0].clone());
-        std::fs::write(&path, serde_json::to_vec(&products).unwrap()).unwrap();
+        edit_seed(dir.path(), CATALOG, |products| products.push(products[0].clone()));
         let err = SeedFiles::read(dir.path()).unwrap().parse().unwrap_err().to_string();
         assert!(err.contains("duplicate sku HS-RUN-101"), "{err}");
     }

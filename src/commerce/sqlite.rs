@@ -554,3 +554,156 @@ impl CommerceBackend for SqliteStore {
         Ok(work_order)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commerce::testing::{Fixture, copy_seed, edit_seed};
+    use crate::domain::commerce::OrderStatus;
+    use chrono::TimeZone;
+    use serde_json::Value;
+    use std::sync::Arc;
+
+    const DELIVERED: &str = "202609039593";
+    const PROCESSING: &str = "202611202163";
+    const PAID: &str = "202611200986";
+    const SHIPPED_WITH_OWN_COUPON: &str = "202611205176";
+
+    fn a_return(order_id: &str) -> NewReturn {
+        NewReturn { order_id: order_id.into(), skus: vec![], reason: "changed my mind".into(), quality_issue: false }
+    }
+
+    fn a_work_order() -> NewWorkOrder {
+        NewWorkOrder {
+            sku: "HH-RV500".into(),
+            fault_code: Some("E2".into()),
+            description: "side brush stuck".into(),
+            steps_tried: vec![],
+            customer_id: None,
+            order_id: None,
+        }
+    }
+
+    fn a_restock() -> RestockRequest {
+        RestockRequest { sku: "HH-RV500".into(), size: None, color: Some("black".into()), contact: "C1001".into() }
+    }
+
+    fn set(records: &mut [Value], key: &str, id: &str, field: &str, value: Value) {
+        let record = records.iter_mut().find(|r| r[key] == id).unwrap();
+        record[field] = value;
+    }
+
+    #[test]
+    fn a_reseed_picks_up_the_edit_and_keeps_what_shoppers_did() {
+        let f = Fixture::new();
+        let s = &f.store;
+        let rma = s.create_return(&a_return(DELIVERED)).unwrap().rma;
+        let subscription = s.subscribe_restock(&a_restock()).unwrap();
+        s.create_work_order(&a_work_order()).unwrap();
+        let mut address = s.order(PROCESSING).unwrap().unwrap().address;
+        address.line = "中山路8号".into();
+        s.change_order(PROCESSING, &OrderChange::Address { address: address.clone() }).unwrap();
+        s.change_order(PAID, &OrderChange::Cancel).unwrap();
+
+        edit_seed(&f.seed(), "catalog.json", |p| set(p, "sku", "HS-RUN-101", "price_cents", Value::from(65900)));
+        // The warehouse shipped the paid order before the cancel reached it.
+        edit_seed(&f.seed(), "orders.json", |o| set(o, "order_id", PAID, "status", Value::from("shipped")));
+        assert!(s.reload_if_changed().unwrap());
+        assert!(!s.reload_if_changed().unwrap(), "nothing changed since");
+
+        assert_eq!(s.product("HS-RUN-101").unwrap().unwrap().price_cents, 65900);
+        assert_eq!(s.order(PROCESSING).unwrap().unwrap().address, address, "the address change is replayed");
+        assert_eq!(s.order(PAID).unwrap().unwrap().status, OrderStatus::Shipped, "the seed wins over a stale cancel");
+        assert_eq!(s.order(DELIVERED).unwrap().unwrap().status, OrderStatus::ReturnRequested);
+        let again = s.create_return(&a_return(DELIVERED)).unwrap_err();
+        assert!(again.to_string().contains(&rma), "the return survived: {again}");
+        assert_eq!(s.subscribe_restock(&a_restock()).unwrap().id, subscription.id);
+        assert!(s.create_work_order(&a_work_order()).unwrap().id.ends_with("-0002"), "sequences survive");
+    }
+
+    #[test]
+    fn a_bad_seed_leaves_the_old_data_serving() {
+        let f = Fixture::new();
+        f.store.change_order(PAID, &OrderChange::Cancel).unwrap();
+        edit_seed(&f.seed(), "orders.json", |o| set(o, "order_id", PROCESSING, "status", Value::from("lost")));
+
+        let err = f.store.reload_if_changed().unwrap_err().to_string();
+        assert!(err.contains("orders.json") && err.contains(PROCESSING) && err.contains("lost"), "{err}");
+        assert_eq!(f.store.order(PROCESSING).unwrap().unwrap().status, OrderStatus::Processing);
+        assert_eq!(f.store.order(PAID).unwrap().unwrap().status, OrderStatus::Cancelled);
+
+        let reopened = SqliteStore::open(&f.db(), &f.seed()).unwrap();
+        assert_eq!(reopened.products().unwrap().len(), 16, "a seeded database opens on its old data");
+        assert!(reopened.reload_if_changed().is_err(), "and keeps saying what is wrong");
+
+        let fresh = tempfile::tempdir().unwrap();
+        let err = SqliteStore::open(&fresh.path().join("commerce.sqlite"), &f.seed()).err().unwrap();
+        assert!(matches!(err, CommerceError::Corrupt(_)), "nothing to fall back on: {err}");
+
+        copy_seed(&f.seed());
+        assert!(!f.store.reload_if_changed().unwrap(), "the good seed is the one already loaded");
+    }
+
+    #[test]
+    fn reopening_keeps_everything_without_reseeding() {
+        let f = Fixture::new();
+        let first = f.store.create_work_order(&a_work_order()).unwrap();
+        f.store.change_order(PAID, &OrderChange::Cancel).unwrap();
+        let (db, seed) = (f.db(), f.seed());
+        drop(f.store);
+        let store = SqliteStore::open(&db, &seed).unwrap();
+        assert!(!store.reload_if_changed().unwrap());
+        assert_eq!(store.order(PAID).unwrap().unwrap().status, OrderStatus::Cancelled);
+        assert_ne!(store.create_work_order(&a_work_order()).unwrap().id, first.id);
+    }
+
+    #[test]
+    fn cancelling_gives_the_customer_coupon_back() {
+        let f = Fixture::new();
+        edit_seed(&f.seed(), "orders.json", |o| {
+            set(o, "order_id", SHIPPED_WITH_OWN_COUPON, "status", Value::from("processing"))
+        });
+        f.store.reload_if_changed().unwrap();
+        let used =
+            |code: &str| f.store.coupons(Some("C1005")).unwrap().into_iter().find(|c| c.code == code).unwrap().used;
+        assert!(used("HD60-C1005"));
+        f.store.change_order(SHIPPED_WITH_OWN_COUPON, &OrderChange::Cancel).unwrap();
+        assert!(!used("HD60-C1005"));
+    }
+
+    #[test]
+    fn ids_count_per_day_and_never_repeat() {
+        fn nov_21() -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap()
+        }
+        fn nov_22() -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).unwrap()
+        }
+        let f = Fixture::new();
+        let day1 = SqliteStore::open_with_clock(&f.db(), &f.seed(), nov_21).unwrap();
+        assert_eq!(day1.create_return(&a_return(DELIVERED)).unwrap().rma, "RMA-20261121-0001");
+        assert_eq!(day1.create_return(&a_return("202609103984")).unwrap().rma, "RMA-20261121-0002");
+        assert_eq!(day1.create_work_order(&a_work_order()).unwrap().id, "WO-20261121-0001");
+        let day2 = SqliteStore::open_with_clock(&f.db(), &f.seed(), nov_22).unwrap();
+        let returned = day2.create_return(&a_return("202609159918")).unwrap();
+        assert_eq!((returned.rma.as_str(), returned.created_at), ("RMA-20261122-0001", nov_22()));
+    }
+
+    #[test]
+    fn concurrent_writers_get_distinct_ids() {
+        let f = Fixture::new();
+        let store = Arc::new(f.store);
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                std::thread::spawn(move || {
+                    (0..5).map(|_| store.create_work_order(&a_work_order()).unwrap().id).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut ids: Vec<String> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 20);
+    }
+}

@@ -26,6 +26,14 @@ pub(crate) fn copy_seed(to: &std::path::Path) {
     }
 }
 
+/// Rewrites one seed file (a JSON array) through `edit`.
+pub(crate) fn edit_seed(dir: &std::path::Path, file: &str, edit: impl FnOnce(&mut Vec<serde_json::Value>)) {
+    let path = dir.join(file);
+    let mut records: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut records);
+    std::fs::write(&path, serde_json::to_vec_pretty(&records).unwrap()).unwrap();
+}
+
 /// A store on its own copy of the seed, in a tempdir.
 pub(crate) struct Fixture {
     pub dir: tempfile::TempDir,
