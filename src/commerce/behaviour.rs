@@ -112,6 +112,7 @@ fn orders_of(b: &dyn CommerceBackend) {
     assert_eq!(orders[0].order_id, PENDING_TWO_JACKETS);
     assert!(b.orders_of("C9999").unwrap().is_empty());
     assert!(b.orders_of("").unwrap().is_empty());
+    assert!(b.orders_of("C1001&customer_id=C1003").unwrap().is_empty(), "a query value stays one value");
 }
 
 fn changes(b: &dyn CommerceBackend) {
