@@ -11,7 +11,7 @@
 //! or [`SqliteStore::reload_if_changed`] finds another hash, the new seed is parsed and
 //! checked first (a bad file changes nothing), then in one transaction the seeded tables are
 //! replaced and the order journal is replayed on the new orders, event by event, with the
-//! same rules that accepted it ([`super::rules`]). An event still allowed on the new data is
+//! same rules that accepted it (`commerce::rules`). An event still allowed on the new data is
 //! applied again; one that no longer is (the order is gone, or the seed says it has shipped
 //! since) is kept in the journal, marked not applied, and the seed's version of the order
 //! stands: the seed is the warehouse's truth. Returns, subscriptions and work orders are
@@ -255,22 +255,17 @@ fn replay(tx: &Transaction) -> Result<(usize, usize), CommerceError> {
     let (mut applied, mut dropped) = (0, 0);
     for (seq, order_id, event) in events {
         let event: OrderEvent = decode(&event)?;
-        let ok = match load_order(tx, &order_id)? {
-            Some(mut order) => match apply_rules(&mut order, &event) {
-                Ok(()) => {
-                    persist(tx, &order, &event)?;
-                    true
-                }
-                Err(_) => false,
-            },
-            None => false,
-        };
-        if ok {
-            applied += 1
-        } else {
-            dropped += 1
+        let reapplied =
+            load_order(tx, &order_id)?.and_then(|mut order| apply_rules(&mut order, &event).ok().map(|()| order));
+        match &reapplied {
+            Some(order) => {
+                persist(tx, order, &event)?;
+                applied += 1;
+            }
+            None => dropped += 1,
         }
-        tx.execute("UPDATE order_events SET applied = ?2 WHERE seq = ?1", params![seq, ok]).map_err(db)?;
+        tx.execute("UPDATE order_events SET applied = ?2 WHERE seq = ?1", params![seq, reapplied.is_some()])
+            .map_err(db)?;
     }
     Ok((applied, dropped))
 }
