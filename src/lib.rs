@@ -14,6 +14,7 @@
 //! pricing promotions, one coupon, points -> a quote in cents, explained   (pipeline)
 //! infer   candle BERT embedder on its own thread                          (adapter)
 //! store   tantivy + jieba analysis, flat vector index, generations       (adapter)
+//! commerce SQLite shop seeded from knowledge/store; HTTP connector       (adapter)
 //! app     composition root: the only module naming adapters
 //! cli     clap definitions; main.rs is thin glue
 //! ```
@@ -30,6 +31,7 @@ pub mod app;
 pub mod ask;
 pub mod bench;
 pub mod cli;
+pub mod commerce;
 pub mod config;
 pub mod domain;
 pub mod eval;
