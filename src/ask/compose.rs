@@ -22,7 +22,7 @@ pub struct Thresholds {
     /// moved up or down by the dense leg's cosine where that leg ran.
     pub min_score: f32,
     /// Least support of a fault-code row by the question's words besides the code (which
-    /// appliance, which symptom); 0 lets a bare "what is E04" through.
+    /// appliance, which symptom). A question of nothing but the code has support 1.
     pub min_code_support: f32,
     /// The cosine at which the dense leg neither raises nor lowers the score.
     pub cosine_pivot: f32,
@@ -104,7 +104,7 @@ pub fn compose(question: &str, lang: Lang, evidence: &[Evidence], thresholds: &T
         }
         let new_doc = cited.iter().all(|&c| evidence[c].chunk.doc_id != e.chunk.doc_id);
         let same_lang = e.chunk.lang == evidence[primary].chunk.lang;
-        if new_doc && same_lang && query.eligible(e) && query.support(&haystacks[i]) >= signals.support {
+        if new_doc && same_lang && query.eligible(e) && query.local_support(e) >= signals.support {
             cited.push(i);
         }
     }
@@ -159,7 +159,7 @@ enum Term {
 impl Term {
     fn base_weight(&self) -> f32 {
         match self {
-            Term::Code(_) => 3.0,
+            Term::Code(_) => 3.0, // an unknown code is what the question is about
             Term::Word(_) => 1.0,
             Term::Han(grams) if grams.iter().all(|g| g.chars().count() == 1) => 0.5,
             Term::Han(_) => 1.0,
@@ -405,7 +405,10 @@ impl Query {
             .iter()
             .map(|t| {
                 let df = haystacks.iter().filter(|h| h.contains(t)).count() as f32;
-                t.base_weight() * (1.0 + ((n + 1.0) / (df + 1.0)).ln())
+                // A code-shaped word the passages use ("R5" in "SweepBot R5") names a product
+                // and weighs as a word; a code none of them has keeps a code's weight.
+                let base = if matches!(t, Term::Code(_)) && df > 0.0 { 1.0 } else { t.base_weight() };
+                base * (1.0 + ((n + 1.0) / (df + 1.0)).ln())
             })
             .collect();
         let row_codes = terms
@@ -731,4 +734,291 @@ fn strip_links(s: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DocType, LegScore};
+
+    fn passage(doc_id: &str, lang: Lang, title: &str, section: &str, text: &str) -> Evidence {
+        let doc_type = if doc_id.contains("faults") { DocType::FaultCodes } else { DocType::Faq };
+        Evidence {
+            chunk: Chunk {
+                id: format!("{doc_id}/{section}"),
+                doc_id: doc_id.to_string(),
+                doc_type,
+                lang,
+                products: Vec::new(),
+                title: title.to_string(),
+                section: section.to_string(),
+                path: format!("knowledge/{doc_id}.md"),
+                text: text.to_string(),
+                code: None,
+            },
+            score: 0.0,
+            bm25: None,
+            dense: None,
+            exact: false,
+        }
+    }
+
+    fn row(doc_id: &str, lang: Lang, product: &str, title: &str, code: &str, text: &str) -> Evidence {
+        let mut e = passage(doc_id, lang, title, &format!("Faults > {code}"), text);
+        e.chunk.code = Some(code.to_string());
+        e.chunk.products = vec![product.to_string()];
+        e.exact = true;
+        e
+    }
+
+    /// Evidence in retrieval order, with BM25 ranks to match.
+    fn ranked(mut evidence: Vec<Evidence>) -> Vec<Evidence> {
+        for (i, e) in evidence.iter_mut().enumerate() {
+            e.bm25 = Some(LegScore { rank: i as u32 + 1, score: 10.0 - i as f32 });
+        }
+        evidence
+    }
+
+    fn e04_rows() -> Vec<Evidence> {
+        ranked(vec![
+            row(
+                "rv500-faults-zh",
+                Lang::Zh,
+                "HH-RV500",
+                "扫地机器人 R5 故障代码表",
+                "E04",
+                "代码: E04 | 含义: 边刷卡住 | 可能原因: 边刷缠绕毛发 | 处理方法: 1. 关机并翻转机器。 2. 拔下边刷，清理毛发。 | 需要上门: 若反复出现",
+            ),
+            row(
+                "rv500-faults-en",
+                Lang::En,
+                "HH-RV500",
+                "SweepBot R5 Robot Vacuum — Fault Codes",
+                "E04",
+                "Code: E04 | Meaning: Side brush stuck | Likely cause: Hair round the side brush | What to do: 1. Switch off and turn the robot over. 2. Pull the side brush off. | Engineer visit: If it persists",
+            ),
+            row(
+                "ap300-faults-zh",
+                Lang::Zh,
+                "HH-AP300",
+                "净风300 空气净化器 故障代码表",
+                "E04",
+                "代码: E04 | 含义: 风机电机故障 | 可能原因: 风机电机或驱动故障 | 处理方法: 1. 断电1分钟后重启一次。 2. 仍报错请联系客服预约工程师上门。 | 需要上门: 是",
+            ),
+            row(
+                "ap300-faults-en",
+                Lang::En,
+                "HH-AP300",
+                "PureAir 300 Air Purifier — Fault Codes",
+                "E04",
+                "Code: E04 | Meaning: Fan motor fault | Likely cause: Fan motor failure | What to do: 1. Unplug for 1 minute and restart once. 2. Contact support to book an engineer visit. | Engineer visit: Yes",
+            ),
+        ])
+    }
+
+    fn ask(question: &str, lang: Lang, evidence: &[Evidence]) -> Composed {
+        compose(question, lang, evidence, &Thresholds::default())
+    }
+
+    #[test]
+    fn a_fault_code_is_answered_from_the_named_appliances_row_as_readable_lines() {
+        let evidence = e04_rows();
+        let purifier = ask("净化器显示E04怎么办", Lang::Zh, &evidence);
+        assert!(purifier.answered);
+        assert_eq!(purifier.citations[0].doc_id, "ap300-faults-zh");
+        assert_eq!(
+            purifier.answer,
+            "E04: 风机电机故障\n可能原因: 风机电机或驱动故障\n处理方法:\n1. 断电1分钟后重启一次。\n2. 仍报错请联系客服预约工程师上门。\n需要上门: 是"
+        );
+
+        let vacuum = ask("my robot vacuum shows E-04", Lang::En, &evidence);
+        assert!(vacuum.answered);
+        assert_eq!(vacuum.citations[0].doc_id, "rv500-faults-en");
+        assert!(vacuum.answer.starts_with("E04: Side brush stuck\n"), "{}", vacuum.answer);
+        assert!(!vacuum.answer.contains('|'));
+    }
+
+    #[test]
+    fn a_code_the_named_appliance_does_not_have_is_not_answered_with_another_appliances_row() {
+        let evidence = e04_rows();
+        for (question, lang) in [("洗碗机显示E04", Lang::Zh), ("The kettle shows E04, what now?", Lang::En)] {
+            let composed = ask(question, lang, &evidence);
+            assert!(!composed.answered, "{question}: {}", composed.answer);
+            assert!(composed.citations.is_empty());
+            assert!(composed.confidence < 0.5);
+        }
+        let zh = ask("洗碗机显示E04", Lang::Zh, &evidence);
+        assert_eq!(zh.answer, "抱歉，我没有在资料中找到这个问题的答案。");
+        // A code no row has is not answered from a row of another code.
+        assert!(!ask("扫地机器人显示E99", Lang::Zh, &evidence).answered);
+    }
+
+    #[test]
+    fn a_bare_code_is_answered_in_the_questions_language() {
+        // The English row leads, but the Chinese question gets the Chinese row of the same code.
+        let mut evidence = e04_rows();
+        evidence.swap(0, 1);
+        let composed = ask("E04是什么意思", Lang::Zh, &evidence);
+        assert!(composed.answered);
+        assert_eq!(composed.citations[0].doc_id, "rv500-faults-zh");
+        assert!(composed.answer.contains("边刷卡住"));
+    }
+
+    #[test]
+    fn the_counterpart_in_the_questions_language_is_preferred() {
+        let evidence = ranked(vec![
+            passage(
+                "shoes-fit-faq-en",
+                Lang::En,
+                "Shoe Fit FAQ",
+                "Is the Tempo Lite too narrow for me?",
+                "The Tempo Lite has a narrow fit. If your feet are very wide, choose the Stride Glide 3.",
+            ),
+            passage(
+                "shoes-fit-faq-zh",
+                Lang::Zh,
+                "跑鞋尺码常见问题",
+                "Tempo Lite 会不会太窄？",
+                "Tempo Lite 鞋型偏窄。脚特别宽的话，建议选轻驰3。",
+            ),
+        ]);
+        // Only the product name is matched, equally in both: the English passage leads.
+        let composed = ask("Tempo Lite 怎么样", Lang::Zh, &evidence);
+        assert!(composed.answered);
+        assert_eq!(composed.citations[0].doc_id, "shoes-fit-faq-zh");
+        assert!(composed.answer.contains("偏窄"));
+    }
+
+    /// What retrieval returns for a SweepBot question: mostly pages about the SweepBot.
+    fn sweepbot_pages() -> Vec<Evidence> {
+        let mut pages = vec![
+            passage(
+                "rv500-manual-en",
+                Lang::En,
+                "SweepBot R5 — User Manual",
+                "1. Specifications",
+                "The SweepBot R5 has 5,000 Pa suction and LiDAR navigation. The battery lasts up to 180 min.",
+            ),
+            passage(
+                "rv500-manual-en",
+                Lang::En,
+                "SweepBot R5 — User Manual",
+                "4. Mopping",
+                "Fill the 250 ml water tank and click the mop module onto the robot.",
+            ),
+            passage(
+                "running-shoes-en",
+                Lang::En,
+                "Running Shoe Comparison",
+                "Road shoes",
+                "The Stride Glide 3 is a cushioned road running shoe.",
+            ),
+        ];
+        for (section, text) in [
+            ("5. Maintenance", "Replace the SweepBot R5 side brush every 3-6 months."),
+            ("6. App", "Pair the SweepBot R5 with the Halden Home app over 2.4 GHz Wi-Fi."),
+            ("7. Dust bin", "Empty the SweepBot R5 400 ml dust bin after each run."),
+            ("8. Safety", "Do not use the SweepBot R5 on stairs without barriers or on wet floors."),
+        ] {
+            pages.push(passage("rv500-manual-en", Lang::En, "SweepBot R5 — User Manual", section, text));
+        }
+        ranked(pages)
+    }
+
+    #[test]
+    fn questions_whose_key_words_the_evidence_lacks_are_not_answered() {
+        let evidence = sweepbot_pages();
+        for question in ["Does the SweepBot R5 have a camera?", "Do you sell tennis rackets?", "hello"] {
+            let composed = ask(question, Lang::En, &evidence);
+            assert!(!composed.answered, "{question}: {}", composed.answer);
+            assert_eq!(composed.answer, "Sorry, I could not find this in our help pages.");
+        }
+        assert!(!ask("扫地机器人有摄像头吗", Lang::Zh, &evidence).answered);
+        assert!(!ask("How long does the battery last?", Lang::En, &[]).answered);
+    }
+
+    #[test]
+    fn a_covered_question_is_answered_with_citation() {
+        let composed = ask("How long does the SweepBot R5 battery last?", Lang::En, &sweepbot_pages());
+        assert!(composed.answered);
+        assert!(composed.confidence > 0.5);
+        assert_eq!(composed.citations.len(), 1);
+        let c = &composed.citations[0];
+        assert_eq!((c.doc_id.as_str(), c.section.as_str()), ("rv500-manual-en", "1. Specifications"));
+        assert!(composed.answer.contains("180 min"));
+    }
+
+    #[test]
+    fn the_dense_cosine_moves_a_borderline_english_answer() {
+        // "reward" is not in the passage: lexical support alone falls short.
+        let question = "When do my reward points expire?";
+        let mut evidence = ranked(vec![passage(
+            "membership-policy-en",
+            Lang::En,
+            "Membership and Points",
+            "4. Points expiry",
+            "Points expire on 31 December of the year after the year they were earned.",
+        )]);
+        let lexical = ask(question, Lang::En, &evidence);
+        evidence[0].dense = Some(LegScore { rank: 1, score: 0.8 });
+        let close = ask(question, Lang::En, &evidence);
+        evidence[0].dense = Some(LegScore { rank: 1, score: 0.2 });
+        let far = ask(question, Lang::En, &evidence);
+        assert!(close.answered && !far.answered);
+        assert!(close.confidence > lexical.confidence && lexical.confidence > far.confidence);
+    }
+
+    #[test]
+    fn a_long_passage_is_cut_to_the_sentences_that_answer() {
+        let text = "The refund starts after the warehouse receives and checks the item. The money goes back to the \
+                    original payment method.\n\
+                    Payment method: **Alipay / WeChat Pay** | Time: 1-3 business days\n\
+                    Payment method: UnionPay card, Visa, Mastercard | Time: 3-7 business days\n\
+                    Payment method: Huabei | Time: 1-3 days, back to the Huabei credit line\n\
+                    For Huabei instalment orders, unpaid instalments are cancelled according to Huabei's rules. \
+                    Banks can take longer to show the credit on a statement. Gift cards are refunded as store \
+                    credit within one day of approval, and store credit never expires. Shipping fees of a \
+                    no-reason return are deducted from the refund unless you are a Gold or Platinum member.";
+        let evidence = ranked(vec![passage("returns-policy-en", Lang::En, "Returns Policy", "7.1 Refunds", text)]);
+        let thresholds = Thresholds { max_chars_en: 200, ..Thresholds::default() };
+        let composed = compose("How long does a refund to Alipay take?", Lang::En, &evidence, &thresholds);
+        assert!(composed.answered);
+        assert!(composed.answer.contains("Payment method: Alipay / WeChat Pay; Time: 1-3 business days"));
+        assert!(!composed.answer.contains("Gift cards"), "{}", composed.answer);
+        assert!(!composed.answer.contains("**"));
+        assert!(composed.answer.chars().count() <= 200 + 80, "{}", composed.answer);
+    }
+
+    #[test]
+    fn markdown_noise_is_stripped() {
+        assert_eq!(
+            clean_markdown("- **7 天内** 可以退，见 [退货政策](returns.md)。"),
+            "• 7 天内 可以退，见 退货政策。"
+        );
+        assert_eq!(clean_markdown("## Use `Eco` mode"), "Use Eco mode");
+        assert_eq!(render_cells("Data: Chat logs | Kept: 1 year"), "Data: Chat logs; Kept: 1 year");
+    }
+
+    #[test]
+    fn sentences_split_at_ends_not_inside_numbers_or_steps() {
+        assert_eq!(
+            sentences("Connect over 2.4 GHz only. Steps: 1. Hold Wi-Fi. 2. Open the app! Done？好的。"),
+            vec!["Connect over 2.4 GHz only.", "Steps: 1. Hold Wi-Fi.", "2. Open the app!", "Done？", "好的。"]
+        );
+        assert_eq!(sentences("先关机。再重启"), vec!["先关机。", "再重启"]);
+    }
+
+    #[test]
+    fn question_terms_drop_question_words_and_keep_codes_and_content() {
+        let terms = question_terms("Why won't my SweepBot show E-21 on HH-RV500?");
+        assert!(terms.contains(&Term::Code("E21".into())));
+        assert!(terms.contains(&Term::Code("HHRV500".into())));
+        assert!(terms.contains(&Term::Word("sweepbot".into())));
+        assert!(!terms.iter().any(|t| matches!(t, Term::Word(w) if w == "why" || w == "my")));
+        // Chinese: question words go, and every other character is one term.
+        let zh = question_terms("净化器能除甲醛吗");
+        assert_eq!(zh.len(), 6, "{zh:?}"); // 净化器 + 除甲醛, split at 能
+        assert_eq!(stem("refunds"), "refund");
+        assert_eq!(stem("batteries"), "battery");
+    }
 }
