@@ -1,5 +1,7 @@
-//! One turn of a conversation. For now: hybrid retrieval, the part every answer stands on.
+//! One turn of a conversation: understand, dialogue state, tools, hybrid retrieval,
+//! grounded composition, handoff and gap logging.
 
+pub mod compose;
 pub mod dialogue;
 pub mod handoff;
 pub mod retrieve;

@@ -4,7 +4,7 @@
 //! dense leg does not vote on text in a language the embedder does not declare.
 
 use crate::config::RetrievalSettings;
-use crate::domain::{Filters, Hit, Lang, SearchMode};
+use crate::domain::{Evidence, Filters, Hit, Lang, LegScore, SearchMode};
 use crate::ports::{EmbedError, EmbedKind, Embedder, Scored, Snapshot, StoreError};
 use crate::text::detect_lang;
 use std::collections::{HashMap, HashSet};
@@ -48,7 +48,18 @@ impl Retriever {
         Self { embedder, settings }
     }
 
+    /// Ranked hits in the shape of `/v1/search`.
     pub fn search(&self, snapshot: &Snapshot, req: &SearchRequest) -> Result<(Vec<Hit>, LegTrace), RetrieveError> {
+        let (evidence, trace) = self.evidence(snapshot, req)?;
+        Ok((evidence.iter().map(Evidence::hit).collect(), trace))
+    }
+
+    /// Ranked chunks with each leg's rank and score, for composing answers.
+    pub fn evidence(
+        &self,
+        snapshot: &Snapshot,
+        req: &SearchRequest,
+    ) -> Result<(Vec<Evidence>, LegTrace), RetrieveError> {
         let query = req.query.trim();
         if query.is_empty() {
             return Err(RetrieveError::EmptyQuery);
@@ -90,7 +101,7 @@ impl Retriever {
 
         let fused: Vec<Scored> = match req.mode {
             SearchMode::Bm25 => bm25.clone(),
-            SearchMode::Dense => dense,
+            SearchMode::Dense => dense.clone(),
             SearchMode::Hybrid => fuse(&[(&bm25, bm25_weight), (&dense, dense_weight)], s.rrf_k),
         };
         let codes = crate::text::query_codes(query);
@@ -98,23 +109,24 @@ impl Retriever {
         trace.exact = exact.len();
         let product_of = |ordinal: u32| snapshot.chunks.get(ordinal as usize).and_then(|c| c.products.first().cloned());
         let ranked = exact_first(fused, &exact, &bm25, &product_of);
-        let hits = ranked
+        let leg = |hits: &[Scored]| -> HashMap<u32, LegScore> {
+            hits.iter().enumerate().map(|(i, s)| (s.ordinal, LegScore { rank: i as u32 + 1, score: s.score })).collect()
+        };
+        let (bm25_of, dense_of) = (leg(&bm25), leg(&dense));
+        let evidence = ranked
             .into_iter()
             .take(req.k)
             .filter_map(|s| {
-                let c = snapshot.chunks.get(s.ordinal as usize)?;
-                Some(Hit {
-                    chunk_id: c.id.clone(),
-                    doc_id: c.doc_id.clone(),
-                    title: c.title.clone(),
-                    section: c.section.clone(),
-                    path: c.path.clone(),
-                    text: c.text.clone(),
+                Some(Evidence {
+                    chunk: snapshot.chunks.get(s.ordinal as usize)?.clone(),
                     score: s.score,
+                    bm25: bm25_of.get(&s.ordinal).copied(),
+                    dense: dense_of.get(&s.ordinal).copied(),
+                    exact: exact.contains(&s.ordinal),
                 })
             })
             .collect();
-        Ok((hits, trace))
+        Ok((evidence, trace))
     }
 
     fn dense_leg(

@@ -162,6 +162,45 @@ pub struct Hit {
     pub score: f32,
 }
 
+/// One retrieval leg's view of a chunk: its 1-based rank in that leg and the leg's raw score
+/// (BM25 score, or cosine similarity in the dense leg).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LegScore {
+    pub rank: u32,
+    pub score: f32,
+}
+
+/// A retrieved chunk with everything an answer is judged on: the chunk itself and what each
+/// retrieval leg said about it. `/v1/search` hits are derived from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub chunk: Chunk,
+    /// The fused score the hit list is ordered by.
+    pub score: f32,
+    /// None when the BM25 leg did not run or did not return the chunk.
+    pub bm25: Option<LegScore>,
+    /// None when the dense leg did not run (e.g. a language the embedder does not know) or
+    /// did not return the chunk.
+    pub dense: Option<LegScore>,
+    /// The chunk's code field equals a code or SKU the query names.
+    pub exact: bool,
+}
+
+impl Evidence {
+    pub fn hit(&self) -> Hit {
+        let c = &self.chunk;
+        Hit {
+            chunk_id: c.id.clone(),
+            doc_id: c.doc_id.clone(),
+            title: c.title.clone(),
+            section: c.section.clone(),
+            path: c.path.clone(),
+            text: c.text.clone(),
+            score: self.score,
+        }
+    }
+}
+
 pub mod commerce;
 pub mod conversation;
 pub mod turn;

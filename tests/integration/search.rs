@@ -8,13 +8,14 @@ use clerk::domain::{DocType, Filters, Hit, Lang, SearchMode};
 use clerk::ports::Snapshot;
 use std::sync::OnceLock;
 
-struct Sample {
+pub(crate) struct Sample {
     _dir: tempfile::TempDir,
-    app: App,
-    snapshot: Snapshot,
+    pub(crate) app: App,
+    pub(crate) snapshot: Snapshot,
 }
 
-fn sample() -> &'static Sample {
+/// The sample knowledge base, ingested once per test run (other test modules share it).
+pub(crate) fn sample() -> &'static Sample {
     static SAMPLE: OnceLock<Sample> = OnceLock::new();
     SAMPLE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,1024 @@
+//! Grounded extractive answers: the passage that answers, cut down to the sentences or
+//! table cells that matter, with citations; or `answered=false` when the evidence is weak.
+//!
+//! Answerability rests on *support*: the weighted share of the question's content terms
+//! (words, Chinese character bigrams, codes) that a passage contains. Terms are weighted by
+//! how rare they are among the retrieved passages, so a question whose key word appears
+//! nowhere ("tennis rackets", "摄像头") is not carried by the words it shares with the shop's
+//! pages. A question naming a fault code is answered only from a row of that exact code
+//! whose appliance the question's other words fit: never another appliance's row.
+//! No model is called; composing costs well under a millisecond.
+
+use crate::domain::turn::Citation;
+use crate::domain::{Chunk, Evidence, Lang};
+use crate::text::{find_skus, is_cjk, normalize_code, normalize_sku};
+use std::collections::HashSet;
+
+/// Thresholds on the answer's signals, calibrated on `tests/fixtures/answerability.jsonl`
+/// (its tune half).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// Least score of the best passage for a question without a fault code: its support,
+    /// moved up or down by the dense leg's cosine where that leg ran.
+    pub min_score: f32,
+    /// Least support of a fault-code row by the question's words besides the code (which
+    /// appliance, which symptom). A question of nothing but the code has support 1.
+    pub min_code_support: f32,
+    /// The cosine at which the dense leg neither raises nor lowers the score.
+    pub cosine_pivot: f32,
+    /// How much one unit of cosine above or below the pivot moves the score.
+    pub cosine_weight: f32,
+    /// How many of the top passages compete to be the answer.
+    pub candidates: usize,
+    /// Longest answer, in characters (each Chinese character counts one).
+    pub max_chars_en: usize,
+    pub max_chars_zh: usize,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            min_score: 0.5,
+            min_code_support: 0.3,
+            cosine_pivot: 0.6,
+            cosine_weight: 1.0,
+            candidates: 6,
+            max_chars_en: 480,
+            max_chars_zh: 220,
+        }
+    }
+}
+
+/// A composed answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composed {
+    pub answered: bool,
+    /// The answer, or a short "could not find this" in the question's language.
+    pub answer: String,
+    pub citations: Vec<Citation>,
+    /// Near 1 for strong evidence, 0.5 at the answering threshold, near 0 for none.
+    pub confidence: f32,
+    /// What the decision rested on, for traces and gap logs.
+    pub signals: Signals,
+}
+
+/// The signals behind an answer (of the best passage, answered or not).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Signals {
+    /// Weighted share of the question's terms the passage contains, 0..1.
+    pub support: f32,
+    /// The dense leg's cosine for the passage, when that leg ran and returned it.
+    pub cosine: Option<f32>,
+    /// The question names a fault code that the passage is the table row of.
+    pub code_row: bool,
+    /// Support adjusted by the cosine: what is compared with the threshold.
+    pub score: f32,
+}
+
+/// At most this many passages are cited.
+const MAX_CITATIONS: usize = 3;
+
+pub fn compose(question: &str, lang: Lang, evidence: &[Evidence], thresholds: &Thresholds) -> Composed {
+    let haystacks: Vec<Haystack> = evidence.iter().map(Haystack::of).collect();
+    let query = Query::new(question, evidence, &haystacks);
+    let Some((chosen, signals)) = choose(&query, evidence, thresholds) else {
+        return not_found(lang, Signals::default(), 0.0);
+    };
+    let threshold = if signals.code_row { thresholds.min_code_support } else { thresholds.min_score };
+    let margin = signals.score - threshold;
+    let confidence = 1.0 / (1.0 + (-8.0 * margin).exp());
+    if margin < 0.0 {
+        return not_found(lang, signals, confidence);
+    }
+    let primary = counterpart(chosen, lang, &query, evidence, &haystacks);
+    let budget = match evidence[primary].chunk.lang {
+        Lang::Zh => thresholds.max_chars_zh,
+        Lang::En => thresholds.max_chars_en,
+    };
+    let answer = trim(&evidence[primary], &query, budget);
+    let mut cited = vec![primary];
+    // Other documents that support the answer as well (the FAQ and the policy behind it).
+    for (i, e) in evidence.iter().enumerate().take(thresholds.candidates) {
+        if cited.len() >= MAX_CITATIONS {
+            break;
+        }
+        let new_doc = cited.iter().all(|&c| evidence[c].chunk.doc_id != e.chunk.doc_id);
+        let same_lang = e.chunk.lang == evidence[primary].chunk.lang;
+        if new_doc && same_lang && query.eligible(e) && query.local_support(e) >= signals.support {
+            cited.push(i);
+        }
+    }
+    let citations = cited
+        .iter()
+        .map(|&i| {
+            let snippet = if i == primary { answer.clone() } else { trim(&evidence[i], &query, budget) };
+            citation(&evidence[i], &snippet)
+        })
+        .collect();
+    Composed { answered: true, answer, citations, confidence, signals }
+}
+
+fn not_found(lang: Lang, signals: Signals, confidence: f32) -> Composed {
+    let answer = match lang {
+        Lang::Zh => "抱歉，我没有在资料中找到这个问题的答案。",
+        Lang::En => "Sorry, I could not find this in our help pages.",
+    };
+    Composed { answered: false, answer: answer.to_string(), citations: Vec::new(), confidence, signals }
+}
+
+fn citation(e: &Evidence, snippet: &str) -> Citation {
+    const SNIPPET_CHARS: usize = 200;
+    let mut snippet: String = snippet.replace('\n', " ");
+    if snippet.chars().count() > SNIPPET_CHARS {
+        snippet = snippet.chars().take(SNIPPET_CHARS).collect::<String>() + "…";
+    }
+    Citation {
+        doc_id: e.chunk.doc_id.clone(),
+        title: e.chunk.title.clone(),
+        section: e.chunk.section.clone(),
+        path: e.chunk.path.clone(),
+        snippet,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Terms
+
+#[derive(Debug, Clone, PartialEq)]
+enum Term {
+    /// A normalised fault code ("E21") or SKU ("HHRV500").
+    Code(String),
+    /// A lower-case English stem ("refund" for "refunds").
+    Word(String),
+    /// Chinese: one character of a run, found when a bigram it is part of is found (so a
+    /// bigram across two words, like 钱包 in 多少钱包邮, costs nothing when both words are
+    /// there), or the character itself when it stands alone.
+    Han(Vec<String>),
+}
+
+impl Term {
+    fn base_weight(&self) -> f32 {
+        match self {
+            Term::Code(_) => 3.0, // an unknown code is what the question is about
+            Term::Word(_) => 1.0,
+            Term::Han(grams) if grams.iter().all(|g| g.chars().count() == 1) => 0.5,
+            Term::Han(_) => 1.0,
+        }
+    }
+
+    /// Words that only say "my appliance shows a code": they carry nothing once the code
+    /// itself is matched.
+    fn is_code_talk(&self) -> bool {
+        const EN: &[&str] = &[
+            "error", "code", "fault", "show", "display", "say", "mean", "flash", "blink", "light", "screen", "appear",
+            "stop", "work",
+        ];
+        match self {
+            Term::Code(_) => false,
+            Term::Word(w) => EN.contains(&w.as_str()),
+            Term::Han(grams) => grams.iter().all(|g| ZH_CODE_TALK.iter().any(|z| z.contains(g.as_str()))),
+        }
+    }
+}
+
+const EN_STOP: &[&str] = &[
+    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "before",
+    "being", "but", "by", "can", "could", "did", "do", "doe", "doesn", "don", "done", "for", "from", "get", "got",
+    "had", "has", "have", "hello", "hi", "how", "i", "if", "in", "into", "is", "isn", "it", "its", "just", "know",
+    "like", "me", "much", "my", "need", "no", "not", "now", "of", "on", "one", "or", "our", "please", "should", "so",
+    "some", "tell", "than", "thank", "thanks", "that", "the", "their", "them", "then", "there", "these", "they",
+    "this", "those", "to", "too", "u", "us", "very", "want", "wa", "was", "we", "were", "what", "when", "where",
+    "which", "while", "who", "why", "will", "with", "won", "would", "you", "your",
+];
+
+/// Question words and particles, cut out of Chinese runs before bigrams are taken.
+const ZH_STOP_WORDS: &[&str] = &[
+    "为什么",
+    "怎么办",
+    "怎么样",
+    "是不是",
+    "有没有",
+    "能不能",
+    "可不可以",
+    "怎么",
+    "如何",
+    "怎样",
+    "什么",
+    "为何",
+    "可以",
+    "能否",
+    "是否",
+    "请问",
+    "哪些",
+    "哪里",
+    "一下",
+    "我们",
+    "你们",
+    "您好",
+    "的话",
+    "还是",
+    "或者",
+    "这个",
+    "那个",
+    "需要",
+    "帮忙",
+];
+/// Chinese words of "my appliance shows a code": kept as segments of their own, so their
+/// characters never pair with the appliance's name.
+const ZH_CODE_TALK: &[&str] = &["故障码", "显示", "故障", "错误", "代码", "意思", "出现", "屏幕", "提示", "报错"];
+const ZH_STOP_CHARS: &str = "的了是吗呢吧啊么我你您他她它们在有和与及或这那就都也还要会能请把被给让对为于从到等不没卖";
+
+fn question_terms(question: &str) -> Vec<Term> {
+    let mut terms = Vec::new();
+    let mut latin = String::new();
+    let mut han = String::new();
+    for c in question.chars() {
+        if is_cjk(c) {
+            han.push(c);
+            latin.push(' ');
+        } else {
+            push_han_terms(&han, &mut terms);
+            han.clear();
+            latin.push(c);
+        }
+    }
+    push_han_terms(&han, &mut terms);
+    push_latin_terms(&latin, &mut terms);
+    let mut unique = Vec::new();
+    for t in terms {
+        if !unique.contains(&t) {
+            unique.push(t);
+        }
+    }
+    unique
+}
+
+fn push_latin_terms(text: &str, terms: &mut Vec<Term>) {
+    for sku in find_skus(text) {
+        terms.push(Term::Code(sku));
+    }
+    for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).filter(|t| !t.is_empty()) {
+        if let Some(code) = normalize_code(token) {
+            terms.push(Term::Code(code));
+            continue;
+        }
+        if !find_skus(token).is_empty() {
+            continue;
+        }
+        for word in token.split('-') {
+            let word = word.to_ascii_lowercase();
+            let single_letter = word.len() == 1 && !word.chars().all(|c| c.is_ascii_digit());
+            if word.is_empty() || single_letter {
+                continue;
+            }
+            let stem = stem(&word);
+            if !EN_STOP.contains(&stem.as_str()) && !EN_STOP.contains(&word.as_str()) {
+                terms.push(Term::Word(stem));
+            }
+        }
+    }
+}
+
+fn push_han_terms(run: &str, terms: &mut Vec<Term>) {
+    let chars: Vec<char> = run.chars().collect();
+    let mut segment: Vec<char> = Vec::new();
+    let flush = |segment: &mut Vec<char>, terms: &mut Vec<Term>| {
+        let n = segment.len();
+        for i in 0..n {
+            let grams = if n == 1 {
+                vec![segment[0].to_string()]
+            } else {
+                [i.checked_sub(1), Some(i)]
+                    .into_iter()
+                    .flatten()
+                    .filter(|&start| start + 1 < n)
+                    .map(|start| segment[start..start + 2].iter().collect())
+                    .collect()
+            };
+            terms.push(Term::Han(grams));
+        }
+        segment.clear();
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        let at = |w: &&&str| chars[i..].starts_with(&w.chars().collect::<Vec<_>>());
+        if let Some(word) = ZH_STOP_WORDS.iter().find(at) {
+            flush(&mut segment, terms);
+            i += word.chars().count();
+        } else if let Some(word) = ZH_CODE_TALK.iter().find(at) {
+            flush(&mut segment, terms);
+            segment.extend(word.chars());
+            flush(&mut segment, terms);
+            i += word.chars().count();
+        } else if ZH_STOP_CHARS.contains(chars[i]) {
+            flush(&mut segment, terms);
+            i += 1;
+        } else {
+            segment.push(chars[i]);
+            i += 1;
+        }
+    }
+    flush(&mut segment, terms);
+}
+
+/// A light English stemmer: enough for "refunds"/"refunded"/"refund" to meet, applied to
+/// the question only; passages are matched by word prefix.
+fn stem(word: &str) -> String {
+    let w = word.strip_suffix("'s").unwrap_or(word);
+    let n = w.len();
+    if n > 4 && w.ends_with("ies") {
+        return format!("{}y", &w[..n - 3]);
+    }
+    for suffix in ["ing", "ed"] {
+        if n > suffix.len() + 3 && w.ends_with(suffix) {
+            return w[..n - suffix.len()].to_string();
+        }
+    }
+    if n > 4 && (w.ends_with("ches") || w.ends_with("shes") || w.ends_with("xes") || w.ends_with("sses")) {
+        return w[..n - 2].to_string();
+    }
+    if n > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") {
+        return w[..n - 1].to_string();
+    }
+    w.to_string()
+}
+
+// ---------------------------------------------------------------------------------------
+// Matching
+
+/// A passage prepared for matching: where it sits and what it says, lower-cased.
+struct Haystack {
+    lower: String,
+    codes: HashSet<String>,
+}
+
+impl Haystack {
+    fn of(e: &Evidence) -> Haystack {
+        let c = &e.chunk;
+        let lower = format!("{}\n{}\n{}", c.title, c.section, c.text).to_lowercase();
+        Haystack { lower, codes: codes_of(c) }
+    }
+
+    fn contains(&self, term: &Term) -> bool {
+        match term {
+            Term::Code(code) => self.codes.contains(code) || word_in(&self.lower, &code.to_lowercase(), false),
+            Term::Word(stem) => word_in(&self.lower, stem, stem.len() >= 4),
+            Term::Han(grams) => grams.iter().any(|g| self.lower.contains(g.as_str())),
+        }
+    }
+}
+
+/// The codes and SKUs a chunk is about.
+fn codes_of(c: &Chunk) -> HashSet<String> {
+    c.code.iter().cloned().chain(c.products.iter().map(|p| normalize_sku(p))).collect()
+}
+
+/// Whether `word` occurs at a word start in `text`; with `prefix`, longer words count too
+/// ("refund" in "refunded"), else only the word itself ("r5" but not "r50").
+fn word_in(text: &str, word: &str, prefix: bool) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices(word).any(|(at, _)| {
+        let starts = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+        let end = at + word.len();
+        starts && (prefix || end == bytes.len() || !bytes[end].is_ascii_alphanumeric())
+    })
+}
+
+/// The question as matched against passages.
+struct Query {
+    terms: Vec<Term>,
+    /// Each term's weight: its kind's base weight times how rare it is among the passages,
+    /// so a term every passage has (the product everyone asked about) weighs less than one
+    /// that none has.
+    weights: Vec<f32>,
+    /// Codes of the question that some retrieved row is about: then only rows of those
+    /// codes answer. A code-shaped word that no row carries ("D6" in "CleanWave D6") is an
+    /// ordinary term.
+    row_codes: Vec<String>,
+}
+
+impl Query {
+    fn new(question: &str, evidence: &[Evidence], haystacks: &[Haystack]) -> Query {
+        let terms = question_terms(question);
+        let n = haystacks.len() as f32;
+        let weights = terms
+            .iter()
+            .map(|t| {
+                let df = haystacks.iter().filter(|h| h.contains(t)).count() as f32;
+                // A code-shaped word the passages use ("R5" in "SweepBot R5") names a product
+                // and weighs as a word; a code none of them has keeps a code's weight.
+                let base = if matches!(t, Term::Code(_)) && df > 0.0 { 1.0 } else { t.base_weight() };
+                base * (1.0 + ((n + 1.0) / (df + 1.0)).ln())
+            })
+            .collect();
+        let row_codes = terms
+            .iter()
+            .filter_map(|t| match t {
+                Term::Code(code) if evidence.iter().any(|e| e.chunk.code.as_ref() == Some(code)) => Some(code.clone()),
+                _ => None,
+            })
+            .collect();
+        Query { terms, weights, row_codes }
+    }
+
+    fn code_mode(&self) -> bool {
+        !self.row_codes.is_empty()
+    }
+
+    /// Whether a passage may answer at all: in code mode only a row of the code.
+    fn eligible(&self, e: &Evidence) -> bool {
+        !self.code_mode() || e.chunk.code.as_ref().is_some_and(|c| self.row_codes.contains(c))
+    }
+
+    /// Weighted share of the question's terms a passage contains. In code mode the share is
+    /// of the words besides the code and the words that only say "it shows a code".
+    fn support(&self, haystack: &Haystack) -> f32 {
+        let code_mode = self.code_mode();
+        let (mut total, mut found) = (0.0, 0.0);
+        for (term, &w) in self.terms.iter().zip(&self.weights) {
+            let skip =
+                code_mode && (term.is_code_talk() || matches!(term, Term::Code(c) if self.row_codes.contains(c)));
+            if skip {
+                continue;
+            }
+            total += w;
+            if haystack.contains(term) {
+                found += w;
+            }
+        }
+        if total > 0.0 {
+            found / total
+        } else if code_mode {
+            1.0 // nothing but the code: the row of it answers
+        } else {
+            0.0
+        }
+    }
+
+    /// Support by the passage's best single sentence, list item or row, under its title and
+    /// section: words of the question scattered over a long passage ("礼品" in one
+    /// paragraph, "包装" in another) do not make an answer.
+    fn local_support(&self, e: &Evidence) -> f32 {
+        let c = &e.chunk;
+        let codes = codes_of(c);
+        units(&c.text)
+            .iter()
+            .map(|u| {
+                let lower = format!("{}\n{}\n{}", c.title, c.section, u.text).to_lowercase();
+                self.support(&Haystack { lower, codes: codes.clone() })
+            })
+            .fold(0.0, f32::max)
+    }
+
+    /// Weight of the question's terms a unit of text contains.
+    fn matched_weight(&self, text: &str) -> f32 {
+        let h = Haystack { lower: text.to_lowercase(), codes: HashSet::new() };
+        self.terms.iter().zip(&self.weights).filter(|(t, _)| h.contains(t)).map(|(_, w)| w).sum()
+    }
+}
+
+/// The passage that answers best among the top candidates (a code question: among all rows
+/// of its code), with its signals: the best score, earlier rank breaking near-ties.
+fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Option<(usize, Signals)> {
+    let code_row = query.code_mode();
+    let pool = if code_row { evidence.len() } else { thresholds.candidates.min(evidence.len()) };
+    (0..pool)
+        .filter(|&i| query.eligible(&evidence[i]))
+        .map(|i| {
+            let support = query.local_support(&evidence[i]);
+            let cosine = evidence[i].dense.map(|d| d.score);
+            let score = match cosine {
+                // Code rows are judged on words: a row's cosine says little about which appliance.
+                Some(cos) if !code_row => support + thresholds.cosine_weight * (cos - thresholds.cosine_pivot),
+                _ => support,
+            };
+            (i, Signals { support, cosine, code_row, score })
+        })
+        .max_by(|(i, a), (j, b)| {
+            let rank_adjusted = |k: usize, s: &Signals| s.score - RANK_PENALTY * k as f32;
+            rank_adjusted(*i, a).total_cmp(&rank_adjusted(*j, b)).then(j.cmp(i))
+        })
+}
+
+/// How much score one rank down is worth when picking among passages.
+const RANK_PENALTY: f32 = 0.05;
+
+/// The passage to show: the chosen one, or its counterpart in the question's language when
+/// the evidence has one (the same code row of the same product, or a passage of the same
+/// document in the other language: ids differ only in their "-en"/"-zh" suffix).
+fn counterpart(chosen: usize, lang: Lang, query: &Query, evidence: &[Evidence], haystacks: &[Haystack]) -> usize {
+    let c = &evidence[chosen].chunk;
+    if c.lang == lang {
+        return chosen;
+    }
+    let family = |chunk: &Chunk| {
+        chunk.doc_id.strip_suffix(chunk.lang.as_str()).and_then(|s| s.strip_suffix('-')).map(str::to_string)
+    };
+    let same = |e: &Evidence| {
+        let o = &e.chunk;
+        match &c.code {
+            Some(code) => o.code.as_ref() == Some(code) && o.products == c.products,
+            None => family(c).is_some() && family(o) == family(c),
+        }
+    };
+    evidence
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.chunk.lang == lang && same(e))
+        .max_by(|(i, _), (j, _)| query.support(&haystacks[*i]).total_cmp(&query.support(&haystacks[*j])).then(j.cmp(i)))
+        .map_or(chosen, |(i, _)| i)
+}
+
+// ---------------------------------------------------------------------------------------
+// Trimming and rendering
+
+/// The passage's text as chat text: a code row as one line per cell (meaning, cause, steps,
+/// engineer visit), any other passage cut to the sentences matching the question (with the
+/// lead-in of a list they belong to), within `budget` characters.
+fn trim(e: &Evidence, query: &Query, budget: usize) -> String {
+    if e.chunk.code.is_some() && e.chunk.text.contains(" | ") {
+        return render_row(&e.chunk.text, e.chunk.code.as_deref().unwrap_or(""));
+    }
+    let units = units(&e.chunk.text);
+    let total: usize = units.iter().map(|u| u.text.chars().count()).sum();
+    if total <= budget {
+        return join_units(&units, &(0..units.len()).collect::<Vec<_>>());
+    }
+    let scores: Vec<f32> = units.iter().map(|u| query.matched_weight(&u.text)).collect();
+    let best = scores.iter().copied().fold(0.0, f32::max);
+    let mut order: Vec<usize> = (0..units.len()).collect();
+    if best > 0.0 {
+        // Best units first, earlier ones breaking ties; weak ones are left out.
+        order.retain(|&i| scores[i] >= best * 0.5);
+        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    }
+    let mut keep: Vec<usize> = Vec::new();
+    let mut used = 0;
+    let take = |i: usize, keep: &mut Vec<usize>, used: &mut usize| {
+        let len = units[i].text.chars().count();
+        if keep.contains(&i) || (!keep.is_empty() && *used + len > budget) {
+            return false;
+        }
+        keep.push(i);
+        *used += len;
+        true
+    };
+    for i in order {
+        if !take(i, &mut keep, &mut used) {
+            continue;
+        }
+        // A list item needs its lead-in; a lead-in needs its list.
+        if units[i].list_item
+            && let Some(lead) = (0..i).rev().find(|&j| !units[j].list_item)
+            && units[lead].lead_in
+        {
+            take(lead, &mut keep, &mut used);
+        }
+        if units[i].lead_in {
+            for j in (i + 1..units.len()).take_while(|&j| units[j].list_item) {
+                take(j, &mut keep, &mut used);
+            }
+        }
+        if used >= budget {
+            break;
+        }
+    }
+    keep.sort_unstable();
+    join_units(&units, &keep)
+}
+
+/// A sentence, list item or table row of a passage.
+struct Unit {
+    text: String,
+    /// Starts a new line in the source.
+    line_start: bool,
+    list_item: bool,
+    /// Ends with a colon: introduces what follows.
+    lead_in: bool,
+}
+
+fn units(text: &str) -> Vec<Unit> {
+    let mut out = Vec::new();
+    for line in text.lines().map(clean_markdown).filter(|l| !l.is_empty()) {
+        let list_item = line.starts_with("• ") || line.contains(" | ") || starts_numbered(&line);
+        let pieces = if line.contains(" | ") { vec![render_cells(&line)] } else { sentences(&line) };
+        for (k, piece) in pieces.into_iter().enumerate() {
+            let lead_in = piece.ends_with(':') || piece.ends_with('：');
+            out.push(Unit { text: piece, line_start: k == 0, list_item: list_item && k == 0, lead_in });
+        }
+    }
+    out
+}
+
+fn join_units(units: &[Unit], keep: &[usize]) -> String {
+    let mut out = String::new();
+    let mut previous: Option<usize> = None;
+    for &i in keep {
+        let u = &units[i];
+        if let Some(p) = previous {
+            let contiguous = p + 1 == i;
+            if u.line_start || !contiguous {
+                out.push('\n');
+            } else if !ends_cjk(&out) {
+                out.push(' ');
+            }
+        }
+        out.push_str(&u.text);
+        previous = Some(i);
+    }
+    out
+}
+
+fn ends_cjk(s: &str) -> bool {
+    s.chars().last().is_some_and(|c| is_cjk(c) || "。！？；：，".contains(c))
+}
+
+fn starts_numbered(line: &str) -> bool {
+    let digits = line.chars().take_while(|c| c.is_ascii_digit()).count();
+    digits > 0 && digits <= 2 && line[digits..].starts_with(". ")
+}
+
+/// Splits running text after sentence ends: Chinese 。！？； anywhere, and . ! ? before a
+/// space unless the dot ends a list number ("1. Switch off").
+fn sentences(line: &str) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 0..chars.len() {
+        let c = chars[i];
+        let cjk_end = matches!(c, '。' | '！' | '？' | '；');
+        let latin_end = matches!(c, '.' | '!' | '?')
+            && chars.get(i + 1) == Some(&' ')
+            && !(c == '.' && i > 0 && chars[i - 1].is_ascii_digit() && (i < 3 || !chars[i - 3].is_ascii_digit()));
+        if cjk_end || latin_end {
+            let s: String = chars[start..=i].iter().collect::<String>().trim().to_string();
+            if !s.is_empty() {
+                out.push(s);
+            }
+            start = i + 1;
+        }
+    }
+    let rest: String = chars[start..].iter().collect::<String>().trim().to_string();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+/// A table row ("Header: value | Header: value") as one readable line.
+fn render_cells(line: &str) -> String {
+    line.split(" | ").map(str::trim).filter(|c| !c.is_empty()).collect::<Vec<_>>().join("; ")
+}
+
+/// A fault-code row: "E04: Side brush stuck", then one line per remaining cell, numbered
+/// steps on lines of their own.
+fn render_row(text: &str, code: &str) -> String {
+    let cells: Vec<String> = text.split(" | ").map(clean_markdown).filter(|c| !c.is_empty()).collect();
+    let value = |cell: &str| cell.split_once([':', '：']).map_or(cell.to_string(), |(_, v)| v.trim().to_string());
+    let is_code_cell = |cell: &str| normalize_code(&value(cell)).as_deref() == Some(code);
+    let mut lines = Vec::new();
+    let mut rest = cells.iter().filter(|c| !is_code_cell(c));
+    if let Some(meaning) = rest.next() {
+        lines.push(format!("{code}: {}", value(meaning)));
+    }
+    for cell in rest {
+        lines.push(split_steps(cell));
+    }
+    lines.join("\n")
+}
+
+/// "What to do: 1. a 2. b" -> "What to do:\n1. a\n2. b".
+fn split_steps(cell: &str) -> String {
+    let chars: Vec<char> = cell.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let step_start = c.is_ascii_digit()
+            && chars.get(i + 1) == Some(&'.')
+            && chars.get(i + 2).is_some_and(|n| *n == ' ' || is_cjk(*n))
+            && (i == 0 || chars[i - 1] == ' ')
+            && i > 0;
+        if step_start {
+            while out.ends_with(' ') {
+                out.pop();
+            }
+            out.push('\n');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Drops Markdown that reads as noise in a chat bubble: emphasis, code ticks, heading
+/// marks, quote marks, link targets; bullets become "• ".
+fn clean_markdown(line: &str) -> String {
+    let mut s = line.trim().trim_start_matches('#').trim_start_matches('>').trim().to_string();
+    for bullet in ["- ", "* ", "+ "] {
+        if let Some(rest) = s.strip_prefix(bullet) {
+            s = format!("• {}", rest.trim_start());
+        }
+    }
+    let s = s.replace("**", "").replace("__", "").replace('`', "");
+    strip_links(&s).trim().to_string()
+}
+
+/// "[text](target)" -> "text".
+fn strip_links(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find("](").map(|c| open + c) else { break };
+        let Some(end) = rest[close..].find(')').map(|e| close + e) else { break };
+        out.push_str(&rest[..open]);
+        out.push_str(&rest[open + 1..close]);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DocType, LegScore};
+
+    fn passage(doc_id: &str, lang: Lang, title: &str, section: &str, text: &str) -> Evidence {
+        let doc_type = if doc_id.contains("faults") { DocType::FaultCodes } else { DocType::Faq };
+        Evidence {
+            chunk: Chunk {
+                id: format!("{doc_id}/{section}"),
+                doc_id: doc_id.to_string(),
+                doc_type,
+                lang,
+                products: Vec::new(),
+                title: title.to_string(),
+                section: section.to_string(),
+                path: format!("knowledge/{doc_id}.md"),
+                text: text.to_string(),
+                code: None,
+            },
+            score: 0.0,
+            bm25: None,
+            dense: None,
+            exact: false,
+        }
+    }
+
+    fn row(doc_id: &str, lang: Lang, product: &str, title: &str, code: &str, text: &str) -> Evidence {
+        let mut e = passage(doc_id, lang, title, &format!("Faults > {code}"), text);
+        e.chunk.code = Some(code.to_string());
+        e.chunk.products = vec![product.to_string()];
+        e.exact = true;
+        e
+    }
+
+    /// Evidence in retrieval order, with BM25 ranks to match.
+    fn ranked(mut evidence: Vec<Evidence>) -> Vec<Evidence> {
+        for (i, e) in evidence.iter_mut().enumerate() {
+            e.bm25 = Some(LegScore { rank: i as u32 + 1, score: 10.0 - i as f32 });
+        }
+        evidence
+    }
+
+    fn e04_rows() -> Vec<Evidence> {
+        ranked(vec![
+            row(
+                "rv500-faults-zh",
+                Lang::Zh,
+                "HH-RV500",
+                "扫地机器人 R5 故障代码表",
+                "E04",
+                "代码: E04 | 含义: 边刷卡住 | 可能原因: 边刷缠绕毛发 | 处理方法: 1. 关机并翻转机器。 2. 拔下边刷，清理毛发。 | 需要上门: 若反复出现",
+            ),
+            row(
+                "rv500-faults-en",
+                Lang::En,
+                "HH-RV500",
+                "SweepBot R5 Robot Vacuum — Fault Codes",
+                "E04",
+                "Code: E04 | Meaning: Side brush stuck | Likely cause: Hair round the side brush | What to do: 1. Switch off and turn the robot over. 2. Pull the side brush off. | Engineer visit: If it persists",
+            ),
+            row(
+                "ap300-faults-zh",
+                Lang::Zh,
+                "HH-AP300",
+                "净风300 空气净化器 故障代码表",
+                "E04",
+                "代码: E04 | 含义: 风机电机故障 | 可能原因: 风机电机或驱动故障 | 处理方法: 1. 断电1分钟后重启一次。 2. 仍报错请联系客服预约工程师上门。 | 需要上门: 是",
+            ),
+            row(
+                "ap300-faults-en",
+                Lang::En,
+                "HH-AP300",
+                "PureAir 300 Air Purifier — Fault Codes",
+                "E04",
+                "Code: E04 | Meaning: Fan motor fault | Likely cause: Fan motor failure | What to do: 1. Unplug for 1 minute and restart once. 2. Contact support to book an engineer visit. | Engineer visit: Yes",
+            ),
+        ])
+    }
+
+    fn ask(question: &str, lang: Lang, evidence: &[Evidence]) -> Composed {
+        compose(question, lang, evidence, &Thresholds::default())
+    }
+
+    #[test]
+    fn a_fault_code_is_answered_from_the_named_appliances_row_as_readable_lines() {
+        let evidence = e04_rows();
+        let purifier = ask("净化器显示E04怎么办", Lang::Zh, &evidence);
+        assert!(purifier.answered);
+        assert_eq!(purifier.citations[0].doc_id, "ap300-faults-zh");
+        assert_eq!(
+            purifier.answer,
+            "E04: 风机电机故障\n可能原因: 风机电机或驱动故障\n处理方法:\n1. 断电1分钟后重启一次。\n2. 仍报错请联系客服预约工程师上门。\n需要上门: 是"
+        );
+
+        let vacuum = ask("my robot vacuum shows E-04", Lang::En, &evidence);
+        assert!(vacuum.answered);
+        assert_eq!(vacuum.citations[0].doc_id, "rv500-faults-en");
+        assert!(vacuum.answer.starts_with("E04: Side brush stuck\n"), "{}", vacuum.answer);
+        assert!(!vacuum.answer.contains('|'));
+    }
+
+    #[test]
+    fn a_code_the_named_appliance_does_not_have_is_not_answered_with_another_appliances_row() {
+        let evidence = e04_rows();
+        for (question, lang) in [("洗碗机显示E04", Lang::Zh), ("The kettle shows E04, what now?", Lang::En)] {
+            let composed = ask(question, lang, &evidence);
+            assert!(!composed.answered, "{question}: {}", composed.answer);
+            assert!(composed.citations.is_empty());
+            assert!(composed.confidence < 0.5);
+        }
+        let zh = ask("洗碗机显示E04", Lang::Zh, &evidence);
+        assert_eq!(zh.answer, "抱歉，我没有在资料中找到这个问题的答案。");
+        // A code no row has is not answered from a row of another code.
+        assert!(!ask("扫地机器人显示E99", Lang::Zh, &evidence).answered);
+    }
+
+    #[test]
+    fn a_bare_code_is_answered_in_the_questions_language() {
+        // The English row leads, but the Chinese question gets the Chinese row of the same code.
+        let mut evidence = e04_rows();
+        evidence.swap(0, 1);
+        let composed = ask("E04是什么意思", Lang::Zh, &evidence);
+        assert!(composed.answered);
+        assert_eq!(composed.citations[0].doc_id, "rv500-faults-zh");
+        assert!(composed.answer.contains("边刷卡住"));
+    }
+
+    #[test]
+    fn the_counterpart_in_the_questions_language_is_preferred() {
+        let evidence = ranked(vec![
+            passage(
+                "shoes-fit-faq-en",
+                Lang::En,
+                "Shoe Fit FAQ",
+                "Is the Tempo Lite too narrow for me?",
+                "The Tempo Lite has a narrow fit. If your feet are very wide, choose the Stride Glide 3.",
+            ),
+            passage(
+                "shoes-fit-faq-zh",
+                Lang::Zh,
+                "跑鞋尺码常见问题",
+                "Tempo Lite 会不会太窄？",
+                "Tempo Lite 鞋型偏窄。脚特别宽的话，建议选轻驰3。",
+            ),
+        ]);
+        // Only the product name is matched, equally in both: the English passage leads.
+        let composed = ask("Tempo Lite 怎么样", Lang::Zh, &evidence);
+        assert!(composed.answered);
+        assert_eq!(composed.citations[0].doc_id, "shoes-fit-faq-zh");
+        assert!(composed.answer.contains("偏窄"));
+    }
+
+    /// What retrieval returns for a SweepBot question: mostly pages about the SweepBot.
+    fn sweepbot_pages() -> Vec<Evidence> {
+        let mut pages = vec![
+            passage(
+                "rv500-manual-en",
+                Lang::En,
+                "SweepBot R5 — User Manual",
+                "1. Specifications",
+                "The SweepBot R5 has 5,000 Pa suction and LiDAR navigation. The battery lasts up to 180 min.",
+            ),
+            passage(
+                "rv500-manual-en",
+                Lang::En,
+                "SweepBot R5 — User Manual",
+                "4. Mopping",
+                "Fill the 250 ml water tank and click the mop module onto the robot.",
+            ),
+            passage(
+                "running-shoes-en",
+                Lang::En,
+                "Running Shoe Comparison",
+                "Road shoes",
+                "The Stride Glide 3 is a cushioned road running shoe.",
+            ),
+        ];
+        for (section, text) in [
+            ("5. Maintenance", "Replace the SweepBot R5 side brush every 3-6 months."),
+            ("6. App", "Pair the SweepBot R5 with the Halden Home app over 2.4 GHz Wi-Fi."),
+            ("7. Dust bin", "Empty the SweepBot R5 400 ml dust bin after each run."),
+            ("8. Safety", "Do not use the SweepBot R5 on stairs without barriers or on wet floors."),
+        ] {
+            pages.push(passage("rv500-manual-en", Lang::En, "SweepBot R5 — User Manual", section, text));
+        }
+        ranked(pages)
+    }
+
+    #[test]
+    fn questions_whose_key_words_the_evidence_lacks_are_not_answered() {
+        let evidence = sweepbot_pages();
+        for question in ["Does the SweepBot R5 have a camera?", "Do you sell tennis rackets?", "hello"] {
+            let composed = ask(question, Lang::En, &evidence);
+            assert!(!composed.answered, "{question}: {}", composed.answer);
+            assert_eq!(composed.answer, "Sorry, I could not find this in our help pages.");
+        }
+        assert!(!ask("扫地机器人有摄像头吗", Lang::Zh, &evidence).answered);
+        assert!(!ask("How long does the battery last?", Lang::En, &[]).answered);
+    }
+
+    #[test]
+    fn a_covered_question_is_answered_with_citation() {
+        let composed = ask("How long does the SweepBot R5 battery last?", Lang::En, &sweepbot_pages());
+        assert!(composed.answered);
+        assert!(composed.confidence > 0.5);
+        assert_eq!(composed.citations.len(), 1);
+        let c = &composed.citations[0];
+        assert_eq!((c.doc_id.as_str(), c.section.as_str()), ("rv500-manual-en", "1. Specifications"));
+        assert!(composed.answer.contains("180 min"));
+    }
+
+    #[test]
+    fn the_dense_cosine_moves_a_borderline_english_answer() {
+        // "reward" is not in the passage: lexical support alone falls short.
+        let question = "When do my reward points expire?";
+        let mut evidence = ranked(vec![passage(
+            "membership-policy-en",
+            Lang::En,
+            "Membership and Points",
+            "4. Points expiry",
+            "Points expire on 31 December of the year after the year they were earned.",
+        )]);
+        let lexical = ask(question, Lang::En, &evidence);
+        evidence[0].dense = Some(LegScore { rank: 1, score: 0.8 });
+        let close = ask(question, Lang::En, &evidence);
+        evidence[0].dense = Some(LegScore { rank: 1, score: 0.2 });
+        let far = ask(question, Lang::En, &evidence);
+        assert!(close.answered && !far.answered);
+        assert!(close.confidence > lexical.confidence && lexical.confidence > far.confidence);
+    }
+
+    #[test]
+    fn a_long_passage_is_cut_to_the_sentences_that_answer() {
+        let text = "The refund starts after the warehouse receives and checks the item. The money goes back to the \
+                    original payment method.\n\
+                    Payment method: **Alipay / WeChat Pay** | Time: 1-3 business days\n\
+                    Payment method: UnionPay card, Visa, Mastercard | Time: 3-7 business days\n\
+                    Payment method: Huabei | Time: 1-3 days, back to the Huabei credit line\n\
+                    For Huabei instalment orders, unpaid instalments are cancelled according to Huabei's rules. \
+                    Banks can take longer to show the credit on a statement. Gift cards are refunded as store \
+                    credit within one day of approval, and store credit never expires. Shipping fees of a \
+                    no-reason return are deducted from the refund unless you are a Gold or Platinum member.";
+        let evidence = ranked(vec![passage("returns-policy-en", Lang::En, "Returns Policy", "7.1 Refunds", text)]);
+        let thresholds = Thresholds { max_chars_en: 200, ..Thresholds::default() };
+        let composed = compose("How long does a refund to Alipay take?", Lang::En, &evidence, &thresholds);
+        assert!(composed.answered);
+        assert!(composed.answer.contains("Payment method: Alipay / WeChat Pay; Time: 1-3 business days"));
+        assert!(!composed.answer.contains("Gift cards"), "{}", composed.answer);
+        assert!(!composed.answer.contains("**"));
+        assert!(composed.answer.chars().count() <= 200 + 80, "{}", composed.answer);
+    }
+
+    #[test]
+    fn markdown_noise_is_stripped() {
+        assert_eq!(
+            clean_markdown("- **7 天内** 可以退，见 [退货政策](returns.md)。"),
+            "• 7 天内 可以退，见 退货政策。"
+        );
+        assert_eq!(clean_markdown("## Use `Eco` mode"), "Use Eco mode");
+        assert_eq!(render_cells("Data: Chat logs | Kept: 1 year"), "Data: Chat logs; Kept: 1 year");
+    }
+
+    #[test]
+    fn sentences_split_at_ends_not_inside_numbers_or_steps() {
+        assert_eq!(
+            sentences("Connect over 2.4 GHz only. Steps: 1. Hold Wi-Fi. 2. Open the app! Done？好的。"),
+            vec!["Connect over 2.4 GHz only.", "Steps: 1. Hold Wi-Fi.", "2. Open the app!", "Done？", "好的。"]
+        );
+        assert_eq!(sentences("先关机。再重启"), vec!["先关机。", "再重启"]);
+    }
+
+    #[test]
+    fn question_terms_drop_question_words_and_keep_codes_and_content() {
+        let terms = question_terms("Why won't my SweepBot show E-21 on HH-RV500?");
+        assert!(terms.contains(&Term::Code("E21".into())));
+        assert!(terms.contains(&Term::Code("HHRV500".into())));
+        assert!(terms.contains(&Term::Word("sweepbot".into())));
+        assert!(!terms.iter().any(|t| matches!(t, Term::Word(w) if w == "why" || w == "my")));
+        // Chinese: question words go, and every other character is one term.
+        let zh = question_terms("净化器能除甲醛吗");
+        assert_eq!(zh.len(), 6, "{zh:?}"); // 净化器 + 除甲醛, split at 能
+        assert_eq!(stem("refunds"), "refund");
+        assert_eq!(stem("batteries"), "battery");
+    }
+}
