@@ -1,12 +1,18 @@
 //! Composition root: the only place that names concrete adapters. Settings in, services out.
 
+use crate::ask::assistant::{Assistant, Clock};
 use crate::ask::retrieve::Retriever;
+use crate::ask::understand::Understander;
+use crate::commerce::{HttpBackend, HttpBackendConfig, SqliteStore};
+use crate::config::CommerceSettings;
 use crate::config::Settings;
 use crate::infer::bert::{BertEmbedder, resolve_model_dir};
 use crate::infer::worker::EmbedWorker;
 use crate::ingest::{self, IngestError, IngestReport, Tuning};
+use crate::ports::CommerceBackend;
 use crate::ports::{EmbedError, Embedder, GenerationStore, Snapshot, StoreError};
 use crate::store::analysis::{Analysis, AnalysisError};
+use crate::store::conversation::SqliteConversations;
 use crate::store::generation::FsGenerationStore;
 use std::path::Path;
 use std::sync::Arc;
@@ -23,6 +29,14 @@ pub enum AppError {
     Ingest(#[from] IngestError),
     #[error("no index yet in {0}: run `clerk ingest` first")]
     NoIndex(String),
+    #[error(transparent)]
+    Commerce(#[from] crate::ports::CommerceError),
+    #[error(transparent)]
+    Conversation(#[from] crate::ports::ConversationError),
+    #[error(transparent)]
+    Understand(#[from] crate::ask::understand::UnderstandError),
+    #[error("commerce.http: {0}")]
+    CommerceConfig(String),
 }
 
 /// The services the commands and the server use.
@@ -80,6 +94,44 @@ impl App {
             .into());
         }
         Ok(snapshot)
+    }
+}
+
+impl App {
+    /// The commerce backend the settings name.
+    pub fn commerce(&self) -> Result<Arc<dyn CommerceBackend>, AppError> {
+        Ok(match &self.settings.commerce {
+            CommerceSettings::Embedded => Arc::new(SqliteStore::open(
+                &self.settings.data_dir.join("commerce.sqlite"),
+                &self.settings.knowledge_dir.join("store"),
+            )?),
+            CommerceSettings::Http(table) => {
+                let config: HttpBackendConfig =
+                    table.clone().try_into().map_err(|e: toml::de::Error| AppError::CommerceConfig(e.to_string()))?;
+                Arc::new(HttpBackend::new(&config)?)
+            }
+        })
+    }
+
+    /// Everything one turn needs; the index is loaded when one is published.
+    pub fn assistant(&self) -> Result<Assistant, AppError> {
+        let commerce = self.commerce()?;
+        let catalog = commerce.products()?;
+        let coupons: Vec<String> = commerce.coupons(None)?.into_iter().map(|c| c.code).collect();
+        let understander =
+            Understander::load(&self.settings.ingest_dir.join("intents"), &catalog)?.with_coupon_codes(coupons);
+        let conversations = Arc::new(SqliteConversations::open(
+            &self.settings.data_dir.join("conversations.sqlite"),
+            chrono::Duration::seconds(i64::try_from(self.settings.server.session_ttl_secs).unwrap_or(i64::MAX)),
+        )?);
+        let snapshot = match self.snapshot() {
+            Ok(snapshot) => Some(snapshot),
+            Err(AppError::NoIndex(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let clock = self.settings.server.fixed_now.map(Clock::Fixed).unwrap_or(Clock::System);
+        let retriever = Retriever::new(Arc::clone(&self.embedder), self.settings.retrieval);
+        Ok(Assistant::new(retriever, snapshot, understander, commerce, conversations, clock))
     }
 }
 

@@ -97,6 +97,42 @@ pub enum Command {
         #[arg(long, value_enum, value_delimiter = ',', default_value = "bm25,dense,hybrid")]
         modes: Vec<ModeArg>,
     },
+    /// Start the HTTP server (builds the index first if the data dir has none).
+    Serve,
+    /// One full turn, as the server would answer it.
+    Ask {
+        question: String,
+        /// Answer as this signed-in customer (as a valid customer token would).
+        #[arg(long)]
+        customer: Option<String>,
+        /// Continue this session.
+        #[arg(long)]
+        session: Option<String>,
+        /// Reply language when the question does not show it (zh, en).
+        #[arg(long, value_parser = parse_lang)]
+        locale: Option<Lang>,
+        /// Proof for an anonymous order lookup: last 4 phone digits or the email.
+        #[arg(long)]
+        order_proof: Option<String>,
+        /// Print exactly the object `POST /v1/ask` returns.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Logged unanswered questions, grouped by similarity.
+    Gaps {
+        /// Include resolved groups.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mint a customer token (needs CLERK_SESSION_SECRET).
+    Token {
+        customer_id: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 86_400)]
+        ttl: i64,
+    },
     /// Performance figures on this machine.
     Bench {
         #[command(subcommand)]

@@ -47,6 +47,15 @@ struct FileConfig {
     retrieval: RetrievalFile,
     #[serde(default)]
     server: ServerFile,
+    #[serde(default)]
+    commerce: CommerceFile,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommerceFile {
+    backend: Option<String>,
+    http: Option<toml::Table>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -56,6 +65,8 @@ struct ServerFile {
     rate_limit_per_sec: Option<f64>,
     rate_limit_burst: Option<f64>,
     max_concurrent_turns: Option<usize>,
+    /// A fixed "now" (RFC 3339) for demos and reproducible tests; unset: the system clock.
+    fixed_now: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -139,6 +150,7 @@ pub struct ServerSettings {
     pub rate_limit_burst: f64,
     /// Turns computed at once; more wait briefly, then get 429.
     pub max_concurrent_turns: usize,
+    pub fixed_now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl std::fmt::Debug for ServerSettings {
@@ -151,8 +163,18 @@ impl std::fmt::Debug for ServerSettings {
             .field("rate_limit_per_sec", &self.rate_limit_per_sec)
             .field("rate_limit_burst", &self.rate_limit_burst)
             .field("max_concurrent_turns", &self.max_concurrent_turns)
+            .field("fixed_now", &self.fixed_now)
             .finish()
     }
+}
+
+/// Where live orders, stock and prices come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommerceSettings {
+    /// The embedded SQLite store, seeded from `knowledge/store/`.
+    Embedded,
+    /// An external order system; the table is `[commerce.http]`, parsed by the connector.
+    Http(toml::Table),
 }
 
 /// Everything validated, ready for `app` to build adapters from.
@@ -166,6 +188,7 @@ pub struct Settings {
     pub embedder: EmbedderSettings,
     pub retrieval: RetrievalSettings,
     pub server: ServerSettings,
+    pub commerce: CommerceSettings,
 }
 
 pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";
@@ -243,8 +266,25 @@ impl Settings {
             });
         }
         let server = Self::server(file.server, o)?;
+        let commerce = match (file.commerce.backend.as_deref(), file.commerce.http) {
+            (None | Some("sqlite"), _) => CommerceSettings::Embedded,
+            (Some("http"), Some(table)) => CommerceSettings::Http(table),
+            (Some("http"), None) => {
+                return Err(ConfigError::Invalid {
+                    key: "commerce.http",
+                    message: "backend = \"http\" needs a [commerce.http] table with base_url".into(),
+                });
+            }
+            (Some(other), _) => {
+                return Err(ConfigError::Invalid {
+                    key: "commerce.backend",
+                    message: format!("{other:?} is not \"sqlite\" or \"http\""),
+                });
+            }
+        };
         Ok(Settings {
             server,
+            commerce,
             data_dir: o.data_dir.clone().or(file.data_dir).unwrap_or_else(|| "./data".into()),
             knowledge_dir: o.knowledge.clone().or(file.knowledge).unwrap_or_else(|| "./knowledge".into()),
             ingest_dir: o.ingest_dir.clone().or(file.ingest_dir).unwrap_or_else(|| "./ingest".into()),
@@ -271,6 +311,17 @@ impl Settings {
             rate_limit_per_sec: file.rate_limit_per_sec.unwrap_or(20.0),
             rate_limit_burst: file.rate_limit_burst.unwrap_or(40.0),
             max_concurrent_turns: file.max_concurrent_turns.unwrap_or(64),
+            fixed_now: match file.fixed_now {
+                None => None,
+                Some(text) => Some(
+                    chrono::DateTime::parse_from_rfc3339(&text)
+                        .map_err(|e| ConfigError::Invalid {
+                            key: "server.fixed_now",
+                            message: format!("{text:?} is not an RFC 3339 time ({e})"),
+                        })?
+                        .with_timezone(&chrono::Utc),
+                ),
+            },
         };
         if server.session_ttl_secs == 0 {
             return Err(ConfigError::Invalid { key: "server.session_ttl_secs", message: "must be > 0".into() });

@@ -35,6 +35,7 @@ pub mod commerce;
 pub mod config;
 pub mod domain;
 pub mod eval;
+pub mod http;
 pub mod infer;
 pub mod ingest;
 pub mod ports;

@@ -3,6 +3,7 @@
 use anyhow::{Context, Result};
 use clap::Parser;
 use clerk::app::App;
+use clerk::ask::assistant::TurnRequest;
 use clerk::ask::retrieve::SearchRequest;
 use clerk::cli::{BenchCommand, Cli, Command};
 use clerk::config::{Overrides, Settings};
@@ -29,6 +30,35 @@ fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CLERK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+/// Opens everything, ingests when no index exists yet, and serves until a signal.
+fn serve(settings: Settings) -> Result<()> {
+    let addr = settings.addr;
+    let app = std::sync::Arc::new(App::open(settings)?);
+    if matches!(app.snapshot(), Err(clerk::app::AppError::NoIndex(_))) {
+        tracing::info!("no index yet: ingesting the knowledge directory first");
+        let report = app.ingest(None, false)?;
+        tracing::info!("{report}");
+    }
+    let assistant = std::sync::Arc::new(app.assistant()?);
+    let reindex = {
+        let app = std::sync::Arc::clone(&app);
+        let assistant = std::sync::Arc::clone(&assistant);
+        // One ingest at a time; the server keeps answering from the old generation meanwhile.
+        let running = std::sync::Mutex::new(());
+        move || -> Result<serde_json::Value, String> {
+            let _one = running.lock().map_err(|_| "a previous ingest panicked".to_string())?;
+            let report = app.ingest(None, false).map_err(|e| e.to_string())?;
+            let snapshot = app.snapshot().map_err(|e| e.to_string())?;
+            assistant.swap_index(snapshot);
+            Ok(serde_json::json!({"summary": report.to_string()}))
+        }
+    };
+    let router = clerk::http::router(assistant, std::sync::Arc::new(reindex), app.settings.server.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(clerk::http::serve(router, addr))?;
+    Ok(())
 }
 
 fn settings(cli: &Cli) -> Result<Settings> {
@@ -173,6 +203,63 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(path) = json {
                 write_json(&path, &serde_json::json!({ "embedder": app.embedder.id(), "suites": report }))?;
             }
+        }
+        Command::Serve => serve(settings)?,
+        Command::Ask { question, customer, session, locale, order_proof, json } => {
+            let app = App::open(settings)?;
+            let assistant = app.assistant()?;
+            let request =
+                TurnRequest { message: question, session_id: session, locale, customer_id: customer, order_proof };
+            let reply = assistant.turn(request)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reply)?);
+            } else {
+                println!("{}", reply.answer);
+                for c in &reply.citations {
+                    println!("  [{}] {} > {} ({})", c.doc_id, c.title, c.section, c.path);
+                }
+                if let Some(h) = &reply.handoff {
+                    println!("handoff: {:?}, ticket {}\n  {}", h.reason, h.ticket_id, h.summary);
+                }
+                println!(
+                    "intent {} ({:.2}), answered {}, session {}",
+                    reply.intent, reply.confidence, reply.answered, reply.session_id
+                );
+            }
+        }
+        Command::Gaps { all, json } => {
+            let app = App::open(settings)?;
+            let groups = app.assistant()?.gap_groups(all)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "groups": groups }))?);
+            } else if groups.is_empty() {
+                println!("no open gaps");
+            } else {
+                for g in &groups {
+                    let state = if g.resolved { " (resolved)" } else { "" };
+                    println!("{}  {} question(s){state}: {}", g.id, g.count, g.label);
+                    for q in &g.questions {
+                        println!(
+                            "    - [{}] {} ({})",
+                            q.gap.lang,
+                            q.gap.question,
+                            q.gap.at.format("%Y-%m-%d %H:%M UTC")
+                        );
+                    }
+                }
+            }
+        }
+        Command::Token { customer_id, ttl } => {
+            let secret = settings
+                .server
+                .session_secret
+                .as_deref()
+                .context("CLERK_SESSION_SECRET is not set: customer tokens cannot be minted")?;
+            if ttl <= 0 {
+                anyhow::bail!("--ttl must be positive");
+            }
+            let expires = chrono::Utc::now().timestamp() + ttl;
+            println!("{}", clerk::http::auth::mint(secret, &customer_id, expires)?);
         }
         Command::Bench { what } => match what {
             BenchCommand::Embed { texts, json, st_python, st_script, no_st } => {

@@ -225,8 +225,12 @@ pub enum ConversationError {
 /// Sessions, turns, gaps, feedback and handoff tickets (SQLite here; PostgreSQL at scale).
 /// Every write is durable when the call returns: a turn's gap is committed before the reply.
 pub trait ConversationStore: Send + Sync {
-    /// The session's saved state, or None when unknown or idle longer than the expiry.
-    fn load_session(&self, session_id: &str) -> Result<Option<conversation::Session>, ConversationError>;
+    /// The session's saved state, or None when unknown or idle longer than the expiry at `now`.
+    fn load_session(
+        &self,
+        session_id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<conversation::Session>, ConversationError>;
     /// Saves the session state and the turn, and its gap when unanswered, in one transaction.
     fn record_turn(
         &self,

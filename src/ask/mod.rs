@@ -6,3 +6,7 @@ pub mod dialogue;
 pub mod handoff;
 pub mod retrieve;
 pub mod tools;
+pub mod understand;
+
+pub mod assistant;
+pub use assistant::{Assistant, MAX_MESSAGE_CHARS, TurnError, TurnRequest};

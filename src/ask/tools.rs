@@ -64,6 +64,13 @@ fn outcome(call: ToolCall, answer: String, answered: bool) -> ToolOutcome {
 }
 
 fn backend_down(name: &str, arguments: Value, lang: Lang, e: &CommerceError) -> ToolOutcome {
+    if let CommerceError::NotFound(what) | CommerceError::Invalid(what) = e {
+        return outcome(
+            call(name, arguments, false, json!({"error": "not_found", "message": what})),
+            say(lang, format!("没有找到：{what}。"), format!("I could not find {what}.")),
+            false,
+        );
+    }
     tracing::warn!(tool = name, error = %e, "commerce backend failed");
     outcome(
         call(name, arguments, false, json!({"error": "unavailable"})),
@@ -466,14 +473,13 @@ fn out_of_stock(
     let restock = rows.iter().filter_map(|r| r.restock_date).min();
     // Alternatives: the same product in another colour (same size) or size (same colour).
     let all = ctx.commerce.stock(&product.sku, None, None).unwrap_or_default();
-    let alternatives: Vec<&StockRow> = all
-        .iter()
-        .filter(|r| r.quantity > 0)
-        .filter(|r| {
-            size.is_none_or(|s| r.size.as_deref() == Some(s)) || color.is_none_or(|c| r.color.as_deref() == Some(c))
-        })
-        .take(4)
-        .collect();
+    let same_size = |r: &&StockRow| size.is_some_and(|s| r.size.as_deref() == Some(s));
+    let same_color = |r: &&StockRow| color.is_some_and(|c| r.color.as_deref() == Some(c));
+    // Another colour in the size asked for comes first, then another size in the colour.
+    let mut alternatives: Vec<&StockRow> =
+        all.iter().filter(|r| r.quantity > 0).filter(|r| same_size(r) || same_color(r)).collect();
+    alternatives.sort_by_key(|r| !same_size(r));
+    alternatives.truncate(4);
     let describe = |r: &StockRow| {
         [r.size.clone(), r.color.as_deref().map(|c| color_name(c, lang))]
             .into_iter()

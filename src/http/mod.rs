@@ -118,11 +118,8 @@ async fn shutdown_signal() {
 }
 
 async fn record_metrics(request: Request, next: Next) -> Response {
-    let path = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let path =
+        request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let started = Instant::now();
     let response = next.run(request).await;
     let labels = [("path", path), ("status", response.status().as_u16().to_string())];
@@ -209,8 +206,10 @@ async fn run_blocking<T: Send + 'static>(
 
 async fn healthz(State(state): State<ServerState>) -> Response {
     match state.assistant.health() {
-        Some(h) => Json(json!({"status": "ok", "generation": h.generation, "documents": h.documents, "chunks": h.chunks}))
-            .into_response(),
+        Some(h) => {
+            Json(json!({"status": "ok", "generation": h.generation, "documents": h.documents, "chunks": h.chunks}))
+                .into_response()
+        }
         None => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "loading"}))).into_response(),
     }
 }
@@ -268,9 +267,7 @@ async fn ask_reply(
 }
 
 /// `meta` (everything but the answer), `delta` pieces of the answer, then `done`.
-fn sse_reply(
-    reply: crate::domain::turn::Reply,
-) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
+fn sse_reply(reply: crate::domain::turn::Reply) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
     let mut meta = serde_json::to_value(&reply).unwrap_or_default();
     if let Some(object) = meta.as_object_mut() {
         object.remove("answer");

@@ -250,7 +250,7 @@ fn group(gaps: Vec<Gap>) -> Vec<GapGroup> {
 }
 
 impl ConversationStore for SqliteConversations {
-    fn load_session(&self, session_id: &str) -> Result<Option<Session>, ConversationError> {
+    fn load_session(&self, session_id: &str, now: DateTime<Utc>) -> Result<Option<Session>, ConversationError> {
         let conn = self.lock()?;
         let state: Option<String> = conn
             .query_row("SELECT state FROM sessions WHERE id = ?1", params![session_id], |r| r.get(0))
@@ -258,7 +258,7 @@ impl ConversationStore for SqliteConversations {
             .map_err(storage)?;
         let Some(state) = state else { return Ok(None) };
         let session: Session = serde_json::from_str(&state).map_err(storage)?;
-        if Utc::now() - session.updated_at > self.session_ttl {
+        if now - session.updated_at > self.session_ttl {
             return Ok(None);
         }
         Ok(Some(session))
