@@ -4,6 +4,7 @@
 //! found (an order number matters, which order number does not), and bilingual concepts
 //! ("退款" and "refund" both fire `refund`), so exemplars in one language teach the other.
 
+use super::products::within_one_edit;
 use crate::domain::Lang;
 use crate::domain::turn::Slots;
 use crate::text::is_cjk;
@@ -90,6 +91,11 @@ const CONCEPTS: &[(&str, &[&str])] = &[
             "waterproof",
             "better",
             "recommend",
+            "配件",
+            "包装",
+            "in the box",
+            "comes with",
+            "include",
         ],
     ),
     (
@@ -110,6 +116,8 @@ const CONCEPTS: &[(&str, &[&str])] = &[
             "how much",
             "total",
             "cheap",
+            "cheapest",
+            "到手",
             "quote",
         ],
     ),
@@ -121,7 +129,27 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     ("warranty", &["保修", "质保", "warranty", "guarantee"]),
     ("invoice", &["发票", "invoice", "vat", "receipt"]),
     ("privacy", &["隐私", "个人信息", "privacy", "personal data"]),
-    ("how", &["怎么", "如何", "怎样", "步骤", "设置", "how do", "how to", "set up", "setup", "steps"]),
+    (
+        "how",
+        &[
+            "怎么",
+            "如何",
+            "怎样",
+            "步骤",
+            "设置",
+            "教我",
+            "how do",
+            "how to",
+            "how should",
+            "how can",
+            "set up",
+            "setup",
+            "steps",
+            "walk me through",
+            "schedule",
+            "setting",
+        ],
+    ),
     ("connect", &["连接", "配网", "连", "蓝牙", "wifi", "app", "绑定", "pair", "connect", "bluetooth"]),
     (
         "maintain",
@@ -327,7 +355,7 @@ fn concepts(folded: &str, raw: &[String], out: &mut Vec<(u64, f32)>) {
                 return folded.contains(cue);
             }
             let parts: Vec<String> = cue.split(' ').map(stem).collect();
-            stems.windows(parts.len()).any(|w| w == parts.as_slice())
+            stems.windows(parts.len()).any(|w| w.iter().zip(&parts).all(|(a, b)| close(a, b)))
         });
         if found {
             out.push((hash(b'k', &[concept]), CONCEPT));
@@ -418,6 +446,11 @@ pub fn stem(word: &str) -> String {
         return w[..w.len() - 1].to_string();
     }
     w.to_string()
+}
+
+/// Equal, or one typo apart for words of five letters or more ("poinst", "refnud").
+fn close(word: &str, cue: &str) -> bool {
+    word == cue || (cue.len() >= 5 && word.len() >= 5 && within_one_edit(word.as_bytes(), cue.as_bytes()))
 }
 
 fn char_grams(word: &str, out: &mut Vec<(u64, f32)>) {

@@ -30,6 +30,9 @@ const SHOPPER_WORDS: &[(&str, &str)] = &[
     ("purifier", "HH-AP300"),
     ("air purifier", "HH-AP300"),
     ("滤芯", "HH-AP300-F"),
+    ("滤芯灯", "HH-AP300"),
+    ("滤网灯", "HH-AP300"),
+    ("filter light", "HH-AP300"),
     ("滤网", "HH-AP300-F"),
     ("filter", "HH-AP300-F"),
     ("filters", "HH-AP300-F"),
@@ -66,6 +69,8 @@ const SHOPPER_WORDS: &[(&str, &str)] = &[
     ("t shirt", "HA-TEE-110"),
     ("tshirt", "HA-TEE-110"),
     ("tee", "HA-TEE-110"),
+    ("shirt", "HA-TEE-110"),
+    ("shirts", "HA-TEE-110"),
     ("tees", "HA-TEE-110"),
     ("长袖", "HA-TEE-091"),
     ("long sleeve", "HA-TEE-091"),
@@ -125,9 +130,18 @@ impl ProductNames {
             let model = model_name(&heads[i]);
             if is_distinctive_model(&model) {
                 // A model name fits every product whose model starts with it: "Stride Glide 3"
-                // is also the start of "Stride Glide 3 W".
+                // is also the start of "Stride Glide 3 W", and the brand word "SweepBot" alone
+                // names the robot and its kit.
                 let toks = &models[i];
                 add(&model, &mut (0..catalog.len()).filter(|&j| models[j].starts_with(toks)));
+                if let Some(brand) = model.split_whitespace().next().filter(|w| is_distinctive_model(w)) {
+                    let brand_toks = tokens(&super::fold(brand));
+                    add(brand, &mut (0..catalog.len()).filter(|&j| models[j].starts_with(&brand_toks)));
+                }
+            }
+            // Engineers write the model code inside the SKU: "AP300" for HH-AP300.
+            if let Some(code) = model_code(&p.sku) {
+                add(&code, &mut (0..catalog.len()).filter(|&j| model_code(&catalog[j].sku).as_ref() == Some(&code)));
             }
         }
         let mut name_tags = BTreeSet::new();
@@ -185,22 +199,35 @@ impl ProductNames {
         let mut out = Vec::new();
         let mut i = 0;
         while i < toks.len() {
-            let longest = self
-                .names
-                .iter()
-                .filter(|(name, _)| {
-                    name.len() <= toks.len() - i && name.iter().zip(&toks[i..]).all(|(a, b)| same_token(a, b))
-                })
-                .max_by_key(|(name, _)| name.len());
-            match longest {
-                Some((name, who)) => {
+            match self.name_at(&toks[i..]) {
+                Some((len, who)) => {
                     out.push(who.clone());
-                    i += name.len();
+                    i += len;
                 }
                 None => i += 1,
             }
         }
         out
+    }
+
+    /// Whether a product slot (SKU or family tag) covers the SKU `sku`.
+    pub fn names_same(&self, sku: &str, product: &str) -> bool {
+        sku == product || self.products.iter().any(|p| p.sku == sku && p.tags.iter().any(|t| t == product))
+    }
+
+    /// The longest name at the start of `toks` (exact spellings before typo matches), with
+    /// its length in tokens.
+    fn name_at(&self, toks: &[String]) -> Option<(usize, &BTreeSet<usize>)> {
+        self.names
+            .iter()
+            .filter(|(name, _)| name.len() <= toks.len() && name.iter().zip(toks).all(|(a, b)| same_token(a, b)))
+            .max_by_key(|(name, _)| (name.len(), name.iter().zip(toks).filter(|(a, b)| a == b).count()))
+            .map(|(name, who)| (name.len(), who))
+    }
+
+    /// Whether `folded` starts with a product name ("2 PureAir 300 filters" after the "2").
+    pub fn starts_with_name(&self, folded: &str) -> bool {
+        self.name_at(&tokens(folded)).is_some()
     }
 
     /// "净风300 ... 滤芯" names the filter together with its purifier: the filter is meant.
@@ -280,6 +307,11 @@ fn is_distinctive_model(model: &str) -> bool {
         || words.iter().any(|w| w.chars().skip(1).any(|c| c.is_uppercase()))
 }
 
+/// The model code inside an SKU, when it has a digit: "HH-AP300-F" -> "AP300".
+fn model_code(sku: &str) -> Option<String> {
+    sku.split('-').nth(1).filter(|c| c.chars().any(|ch| ch.is_ascii_digit())).map(str::to_string)
+}
+
 /// "扫地机器人 R5(扫拖一体)" -> "扫地机器人 R5".
 fn chinese_head(name: &str) -> &str {
     name.split(['(', '（']).next().unwrap_or(name).trim()
@@ -331,18 +363,18 @@ fn contains_tokens(haystack: &[String], needle: &[String]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Equal, or one edit apart for long Latin words ("purifer", "dishwaser", "sweepbto").
+/// Equal, or one edit apart for longer Latin words ("purifer", "jaket", "sweepbto").
 fn same_token(name: &str, word: &str) -> bool {
     name == word
-        || (name.len() >= 7
-            && word.len() >= 6
+        || (name.len() >= 6
+            && word.len() >= 5
             && name.bytes().all(|b| b.is_ascii_alphabetic())
             && word.bytes().all(|b| b.is_ascii_alphabetic())
             && within_one_edit(name.as_bytes(), word.as_bytes()))
 }
 
 /// Optimal string alignment distance <= 1 (one insertion, deletion, substitution or swap).
-fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
     if a.len().abs_diff(b.len()) > 1 {
         return false;
     }
@@ -386,6 +418,10 @@ mod tests {
             ("the dishwaser won't drain", "HH-DW600"),
             ("DryPace T-shirt in grey", "HA-TEE-110"),
             ("Ridge Trail 2 size 10", "HS-TRL-201"),
+            ("does the SweepBot mop", "HH-RV500"),
+            ("AP300 shows E05", "HH-AP300"),
+            ("the wind jaket", "HA-JKT-130"),
+            ("purifier filter light is on", "HH-AP300"),
         ] {
             assert_eq!(resolve(&names, text).as_deref(), Some(sku), "{text}");
         }

@@ -4,6 +4,7 @@
 //! says the shopper wants something else ("cancel 202611150123", "E04, can I return it?").
 
 use super::features::raw_words;
+use super::products::within_one_edit;
 use crate::domain::turn::{Intent, Slots};
 use crate::text::is_cjk;
 
@@ -53,11 +54,11 @@ const STATUS_EN: &[&str] =
     &["where", "status", "track", "ship", "arriv", "deliver", "eta", "update", "when", "dispatch"];
 const OTHER_ORDER_ZH: &[&str] = &[
     "退", "取消", "改", "换", "修改", "发票", "积分", "付款", "支付", "扣款", "扣了", "价保", "地址", "少发", "漏发",
-    "投诉",
+    "投诉", "加一", "加个", "再加", "删", "合并",
 ];
 const OTHER_ORDER_EN: &[&str] = &[
     "return", "refund", "cancel", "chang", "modif", "invoice", "point", "paid", "charg", "pay", "address", "exchang",
-    "missing", "wrong", "broken", "damaged",
+    "missing", "wrong", "broken", "damaged", "add", "remov", "instead", "switch", "swap", "upgrad", "combin", "merg",
 ];
 const FAULT_ZH: &[&str] = &[
     "报",
@@ -309,13 +310,17 @@ fn asks_for_person(folded: &str, words: &[String]) -> bool {
     en && !words.iter().any(|w| w == "there")
 }
 
-/// Nothing but greetings, thanks and filler, with at least one real greeting word.
+/// Nothing but greetings, thanks and filler, with at least one real greeting word. Longer
+/// English words may carry one typo ("helo", "thnak").
 fn is_pure_greeting(folded: &str, words: &[String]) -> bool {
-    if words.iter().any(|w| !GREETING_EN.contains(&w.as_str())) {
+    let like = |w: &str, list: &[&str]| {
+        list.iter().any(|g| *g == w || (g.len() >= 4 && w.len() >= 4 && within_one_edit(g.as_bytes(), w.as_bytes())))
+    };
+    if words.iter().any(|w| !like(w, GREETING_EN)) {
         return false;
     }
     let mut han: String = folded.chars().filter(|&c| is_cjk(c)).collect();
-    let mut core = words.iter().any(|w| GREETING_CORE.contains(&w.as_str()));
+    let mut core = words.iter().any(|w| like(w, GREETING_CORE));
     // Strip greeting phrases longest first; anything left means more than a greeting.
     let mut phrases: Vec<&str> = GREETING_ZH.to_vec();
     phrases.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
@@ -356,11 +361,14 @@ mod tests {
         assert_eq!(rule("你好", Slots::default()), Some(Intent::Greeting));
         assert_eq!(rule("Hi there!", Slots::default()), Some(Intent::Greeting));
         assert_eq!(rule("好的谢谢你", Slots::default()), Some(Intent::Greeting));
+        assert_eq!(rule("helo", Slots::default()), Some(Intent::Greeting));
+        assert_eq!(rule("thnak you!", Slots::default()), Some(Intent::Greeting));
     }
 
     #[test]
     fn competing_words_leave_it_to_the_classifier() {
         assert_eq!(rule("取消订单202611150123", order()), None);
+        assert_eq!(rule("can I add socks to 202611150123 before it ships", order()), None);
         assert_eq!(rule("where do I return 202611150123", order()), None);
         assert_eq!(rule("E04 还能退货吗", code()), None);
         assert_eq!(rule("不需要转人工，我自己看看", Slots::default()), None);

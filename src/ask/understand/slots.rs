@@ -15,11 +15,15 @@ pub(super) fn extract(folded: &str, original: &str, products: &ProductNames, cou
     let order_id = order_id(&chars, &mut used);
     let points = points(&chars, &mut used);
     let size = size(&chars, &original.chars().collect::<Vec<_>>(), &mut used);
-    let quantity = quantity(&chars, &mut used);
+    let name_follows = |at: usize| products.starts_with_name(&chars[at..].iter().collect::<String>());
+    let quantity = quantity(&chars, &mut used, &name_follows);
+    let sku = find_skus(original).into_iter().find_map(|s| products.catalogue_sku(&s));
+    // A written SKU already says which product; its name next to it adds nothing.
+    let product = products.resolve(folded).filter(|p| sku.as_ref().is_none_or(|s| !products.names_same(s, p)));
     Slots {
         order_id,
-        sku: find_skus(original).into_iter().find_map(|s| products.catalogue_sku(&s)),
-        product: products.resolve(folded),
+        sku,
+        product,
         size,
         color: color(&chars).map(str::to_string),
         quantity,
@@ -90,7 +94,7 @@ pub fn normalize_color(raw: &str) -> Option<&'static str> {
 /// A stated count of items ("两双" -> 2, "三件" -> 3, "2 pairs" -> 2).
 pub fn parse_quantity(raw: &str) -> Option<i64> {
     let chars: Vec<char> = super::fold(raw).chars().collect();
-    quantity(&chars, &mut vec![false; chars.len()])
+    quantity(&chars, &mut vec![false; chars.len()], &|_| false)
 }
 
 /// Chinese numerals up to the ten-thousands: "三" -> 3, "十一" -> 11, "两千" -> 2000.
@@ -311,7 +315,19 @@ const MEASURES: &str = "双件台个条盒套只包份箱瓶支";
 const NOT_ITEMS: &[&str] =
     &["问题", "月", "小时", "星期", "礼拜", "工作日", "人", "地方", "字", "订单", "号", "事", "多"];
 
-fn quantity(chars: &[char], used: &mut [bool]) -> Option<i64> {
+/// Verbs a bare count may follow ("I need 3", "make it 2").
+const COUNT_VERBS: &[&str] = &["buy", "need", "want", "get", "order", "take", "make it", "买", "要", "订"];
+/// Units that show a number is not a count of items.
+const NOT_ITEM_UNITS: &[&str] = &[
+    "day", "days", "hour", "hours", "minute", "minutes", "mins", "week", "weeks", "month", "months", "year", "years",
+    "business", "working", "cm", "mm", "kg", "km", "%", "yuan", "rmb", "points", "point", "percent", "times", "天",
+    "小时", "分钟", "周", "个月", "年", "元", "块", "积分", "公里", "公斤", "斤", "次", "码", "号", "折",
+];
+
+/// A stated count of items: a number before a measure word, a count noun or a product name
+/// ("两双", "2 pairs", "20 PureAir 300 units"), after "quantity", or a bare number after a
+/// buying verb ("I need 3"). "一双"/"一台" is an article ("a pair"), not a count.
+fn quantity(chars: &[char], used: &mut [bool], name_follows: &dyn Fn(usize) -> bool) -> Option<i64> {
     for i in 0..chars.len() {
         if used[i] || (i > 0 && chars[i - 1] == '第') {
             continue;
@@ -343,18 +359,26 @@ fn quantity(chars: &[char], used: &mut [bool]) -> Option<i64> {
             }
         }
         let Some((n, end)) = integer_at(chars, i).or_else(|| number_word(chars, i)) else { continue };
-        if !(1..=99).contains(&n) {
+        let article = chars[i] == '一' && end == i + 1;
+        if !(1..=99).contains(&n) || article {
             continue;
         }
         let j = skip_spaces(chars, end);
-        let Some(&measure) = chars.get(j) else { continue };
-        let rest = &chars[j + 1..];
-        let zh_count = MEASURES.contains(measure)
-            && !(measure == '个' && n < 2)
-            && !rest.first().is_some_and(|&c| c == '装')
-            && !(matches!(measure, '个' | '件') && NOT_ITEMS.iter().any(|w| at(rest, 0, w)));
+        let zh_count = chars.get(j).is_some_and(|&measure| {
+            let rest = &chars[j + 1..];
+            MEASURES.contains(measure)
+                && !(measure == '个' && n < 2)
+                && !rest.first().is_some_and(|&c| c == '装')
+                && !(matches!(measure, '个' | '件') && NOT_ITEMS.iter().any(|w| at(rest, 0, w)))
+        });
         let en_count = j > end && any_word_at(chars, j, COUNT_NOUNS).is_some();
-        if zh_count || en_count {
+        let of_a_product = j > end && chars[i].is_ascii_digit() && name_follows(j);
+        let after_verb = COUNT_VERBS.iter().any(|v| {
+            let before: String = chars[..i].iter().collect::<String>();
+            before.trim_end().ends_with(v) && (!v.is_ascii() || before.trim_end().len() < before.len())
+        });
+        let unit_follows = NOT_ITEM_UNITS.iter().any(|u| at(chars, j, u));
+        if zh_count || en_count || of_a_product || (after_verb && !unit_follows) {
             used[i..end].iter_mut().for_each(|u| *u = true);
             return Some(n);
         }
@@ -505,6 +529,21 @@ fn size(chars: &[char], original: &[char], used: &mut [bool]) -> Option<String> 
                 return letter_size(word).map(str::to_string);
             }
         }
+        // "in 8.5": a bare half-size step after "in", unless a unit follows ("in 5 days")
+        if word_at(chars, i, "in") {
+            let j = skip_spaces(chars, i + 2);
+            if let Some((v, end)) = ascii_number(chars, j).filter(|&(_, end)| end > j) {
+                let next = skip_spaces(chars, end);
+                let unit = NOT_ITEM_UNITS.iter().any(|u| at(chars, next, u))
+                    || any_word_at(chars, next, COUNT_NOUNS).is_some();
+                if !unit && (4.0..=15.0).contains(&v) {
+                    if let Some(s) = shoe_size(v, women) {
+                        used[j..end].iter_mut().for_each(|u| *u = true);
+                        return Some(s);
+                    }
+                }
+            }
+        }
         // "in medium", "in a large", "medium size"
         for lead in ["in a ", "in an ", "in "] {
             if word_at(chars, i, lead.trim_end()) && at(chars, i, lead) {
@@ -560,10 +599,17 @@ const EN_COLORS: &[(&str, &str)] = &[
     ("purple", "purple"),
 ];
 
+/// Words that make "silver" a membership tier, not a colour.
+const TIER_WORDS: &[&str] = &["member", "tier", "level", "gold", "platinum", "points", "会员", "积分", "等级"];
+/// Words around a colour that make it the colour of a light or screen.
+const LAMP_WORDS: &[&str] = &["light", "lights", "led", "indicator", "lamp", "screen", "display"];
+
 /// The first colour named. A bare Chinese colour character counts only as a colour word
 /// ("黑色", "黑的", "黑款", "橄榄绿"), so "黑屏" and "明白" are not colours; lights are not
-/// product colours ("红灯", "red light").
+/// product colours ("红灯", "red light", "the light is still red"), and "Silver" next to
+/// membership words is a tier.
 fn color(chars: &[char]) -> Option<&'static str> {
+    let tier_talk = TIER_WORDS.iter().any(|w| contains(chars, w));
     for i in 0..chars.len() {
         for &(word, name) in ZH_COLORS {
             if !at(chars, i, word) {
@@ -578,10 +624,12 @@ fn color(chars: &[char]) -> Option<&'static str> {
             }
         }
         for &(word, name) in EN_COLORS {
-            if word_at(chars, i, word) {
+            if word_at(chars, i, word) && !(name == "silver" && tier_talk) {
                 let next = skip_spaces(chars, i + word.len());
-                let lamp = ["light", "lights", "led", "indicator", "screen"].iter().any(|w| word_at(chars, next, w));
-                if !lamp {
+                let lamp_after = LAMP_WORDS.iter().any(|w| word_at(chars, next, w));
+                let before: String = chars[i.saturating_sub(24)..i].iter().collect();
+                let lamp_before = before.split(|c: char| !c.is_ascii_alphabetic()).any(|w| LAMP_WORDS.contains(&w));
+                if !lamp_after && !lamp_before {
                     return Some(name);
                 }
             }
@@ -681,6 +729,13 @@ mod tests {
 
         let s = slots("can I use code new20 with 1,500 points?");
         assert_eq!((s.points, s.coupon.as_deref()), (Some(1500), Some("NEW20")));
+
+        let s = slots("price of 3 BoilSmart kettles in 8.5? no, I need 2");
+        assert_eq!((s.quantity, s.product.as_deref(), s.size.as_deref()), (Some(3), Some("HH-KT100"), Some("8.5")));
+        assert_eq!(slots("ok I need 2").quantity, Some(2));
+
+        let s = slots("is HH-AP300-F filter in stock");
+        assert_eq!((s.sku.as_deref(), s.product), (Some("HH-AP300-F"), None));
     }
 
     #[test]
@@ -699,5 +754,13 @@ mod tests {
         assert_eq!(s.size, None);
         let s = slots("缓震跑袜3双装");
         assert_eq!(s.quantity, None);
+        let s = slots("想买一台洗碗机，一双跑鞋");
+        assert_eq!(s.quantity, None);
+        let s = slots("Am I still Silver or Gold member?");
+        assert_eq!(s.color, None);
+        let s = slots("the filter light is still red");
+        assert_eq!(s.color, None);
+        let s = slots("arrives in 5 days");
+        assert_eq!((s.size, s.quantity), (None, None));
     }
 }

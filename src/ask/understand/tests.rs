@@ -90,9 +90,9 @@ fn understanding_carries_language_slots_and_sentiment() {
 fn training_reports_cross_validated_calibration() {
     let report = shared().report();
     assert!(report.examples > 1000);
-    assert!(report.cv_accuracy > 0.85, "{report:?}");
+    assert!(report.cv_accuracy > 0.8, "{report:?}");
     assert!(report.cv_by_lang.iter().all(|l| l.count > 500), "{report:?}");
-    assert!(report.ece < 0.1, "{report:?}");
+    assert!(report.ece < 0.05, "{report:?}");
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
