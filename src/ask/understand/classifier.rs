@@ -107,8 +107,8 @@ fn train(rows: &[&[(u32, f32)]], labels: &[usize], features: usize, config: &Tra
             step += 1.0;
             let mut g = softmax(&weights.logits(rows[i]), 1.0);
             g[labels[i]] -= 1.0;
-            for c in 0..CLASSES {
-                weights.bias[c] -= lr * 0.1 * g[c];
+            for (b, gc) in weights.bias.iter_mut().zip(&g) {
+                *b -= lr * 0.1 * gc;
             }
             for &(f, v) in rows[i] {
                 let at = f as usize * LANES;

@@ -169,12 +169,13 @@ impl ProductNames {
     /// The SKU or family tag the message names, if any.
     pub fn resolve(&self, folded: &str) -> Option<String> {
         let toks = tokens(folded);
-        let mentions = self.mentions(&toks);
+        let located = self.mentions(&toks);
+        let mentions: Vec<BTreeSet<usize>> = located.iter().map(|(_, _, who)| who.clone()).collect();
         let first = mentions.first()?;
         let all = mentions.iter().skip(1).fold(first.clone(), |acc, m| &acc & m);
         let mut candidates = if !all.is_empty() {
             all
-        } else if let Some(consumable) = self.consumable_of_named_appliance(&mentions) {
+        } else if let Some(consumable) = self.consumable_of_named_appliance(&located) {
             BTreeSet::from([consumable])
         } else {
             first.clone()
@@ -194,14 +195,15 @@ impl ProductNames {
         self.products.iter().find(|p| normalize_sku(&p.sku) == wanted).map(|p| p.sku.clone())
     }
 
-    /// Product sets of the names found, in message order, longest name first at each place.
-    fn mentions(&self, toks: &[String]) -> Vec<BTreeSet<usize>> {
+    /// Product sets of the names found with their token spans, in message order, longest
+    /// name first at each place.
+    fn mentions(&self, toks: &[String]) -> Vec<(usize, usize, BTreeSet<usize>)> {
         let mut out = Vec::new();
         let mut i = 0;
         while i < toks.len() {
             match self.name_at(&toks[i..]) {
                 Some((len, who)) => {
-                    out.push(who.clone());
+                    out.push((i, i + len, who.clone()));
                     i += len;
                 }
                 None => i += 1,
@@ -225,17 +227,23 @@ impl ProductNames {
             .map(|(name, who)| (name.len(), who))
     }
 
-    /// Whether `folded` starts with a product name ("2 PureAir 300 filters" after the "2").
-    pub fn starts_with_name(&self, folded: &str) -> bool {
-        self.name_at(&tokens(folded)).is_some()
+    /// Whether a product name starts within the first three tokens of `folded` ("PureAir 300
+    /// filters", "wind jackets", "black kettles" after a count).
+    pub fn name_soon(&self, folded: &str) -> bool {
+        let toks = tokens(folded);
+        (0..toks.len().min(3)).any(|i| self.name_at(&toks[i..]).is_some())
     }
 
-    /// "净风300 ... 滤芯" names the filter together with its purifier: the filter is meant.
-    fn consumable_of_named_appliance(&self, mentions: &[BTreeSet<usize>]) -> Option<usize> {
-        let named: BTreeSet<&str> =
-            mentions.iter().filter(|m| m.len() == 1).flatten().map(|&i| self.products[i].sku.as_str()).collect();
-        mentions.iter().flatten().copied().find(|&i| {
-            self.products[i].tags.iter().any(|t| t.strip_prefix("fits-").is_some_and(|sku| named.contains(sku)))
+    /// "净风300 滤芯" / "净风300的滤芯" names the filter by its purifier: the filter is meant
+    /// when it comes right after (at most one token between) the one appliance it fits.
+    fn consumable_of_named_appliance(&self, located: &[(usize, usize, BTreeSet<usize>)]) -> Option<usize> {
+        located.windows(2).find_map(|pair| {
+            let [(_, appliance_end, appliance), (start, _, consumables)] = pair else { return None };
+            let appliance = (appliance.len() == 1).then(|| appliance.first()).flatten()?;
+            let fits = format!("fits-{}", self.products[*appliance].sku);
+            (*start <= appliance_end + 1)
+                .then(|| consumables.iter().copied().find(|&c| self.products[c].tags.contains(&fits)))
+                .flatten()
         })
     }
 
@@ -363,11 +371,13 @@ fn contains_tokens(haystack: &[String], needle: &[String]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Equal, or one edit apart for longer Latin words ("purifer", "jaket", "sweepbto").
+/// Equal, or one edit apart for longer Latin words ("purifer", "jaket", "sweepbto"); a word
+/// that is the name minus a plural "s" is another word ("short" is not "shorts").
 fn same_token(name: &str, word: &str) -> bool {
     name == word
         || (name.len() >= 6
             && word.len() >= 5
+            && name.strip_suffix('s') != Some(word)
             && name.bytes().all(|b| b.is_ascii_alphabetic())
             && word.bytes().all(|b| b.is_ascii_alphabetic())
             && within_one_edit(name.as_bytes(), word.as_bytes()))
@@ -422,6 +432,8 @@ mod tests {
             ("AP300 shows E05", "HH-AP300"),
             ("the wind jaket", "HA-JKT-130"),
             ("purifier filter light is on", "HH-AP300"),
+            ("the purifier beeps, do I need a new filter?", "HH-AP300"),
+            ("short-sleeve DryPace T-shirt", "HA-TEE-110"),
         ] {
             assert_eq!(resolve(&names, text).as_deref(), Some(sku), "{text}");
         }

@@ -15,7 +15,7 @@ pub(super) fn extract(folded: &str, original: &str, products: &ProductNames, cou
     let order_id = order_id(&chars, &mut used);
     let points = points(&chars, &mut used);
     let size = size(&chars, &original.chars().collect::<Vec<_>>(), &mut used);
-    let name_follows = |at: usize| products.starts_with_name(&chars[at..].iter().collect::<String>());
+    let name_follows = |at: usize| products.name_soon(&chars[at..].iter().collect::<String>());
     let quantity = quantity(&chars, &mut used, &name_follows);
     let sku = find_skus(original).into_iter().find_map(|s| products.catalogue_sku(&s));
     // A written SKU already says which product; its name next to it adds nothing.
@@ -202,14 +202,7 @@ fn skip_spaces(chars: &[char], mut i: usize) -> usize {
 }
 
 fn at(chars: &[char], i: usize, pattern: &str) -> bool {
-    let mut k = i;
-    for p in pattern.chars() {
-        if chars.get(k) != Some(&p) {
-            return false;
-        }
-        k += 1;
-    }
-    true
+    pattern.chars().enumerate().all(|(k, p)| chars.get(i + k) == Some(&p))
 }
 
 /// `word` at `i` as a whole ASCII word.
@@ -366,18 +359,19 @@ fn quantity(chars: &[char], used: &mut [bool], name_follows: &dyn Fn(usize) -> b
         let j = skip_spaces(chars, end);
         let zh_count = chars.get(j).is_some_and(|&measure| {
             let rest = &chars[j + 1..];
-            MEASURES.contains(measure)
-                && !(measure == '个' && n < 2)
-                && !rest.first().is_some_and(|&c| c == '装')
-                && !(matches!(measure, '个' | '件') && NOT_ITEMS.iter().any(|w| at(rest, 0, w)))
+            // "3双装" is a pack size, "一个问题" a question, "两个月" a time.
+            let pack = rest.first() == Some(&'装');
+            let not_items = matches!(measure, '个' | '件') && NOT_ITEMS.iter().any(|w| at(rest, 0, w));
+            let article_like = measure == '个' && n < 2;
+            MEASURES.contains(measure) && !(pack || not_items || article_like)
         });
         let en_count = j > end && any_word_at(chars, j, COUNT_NOUNS).is_some();
-        let of_a_product = j > end && chars[i].is_ascii_digit() && name_follows(j);
+        let unit_follows = NOT_ITEM_UNITS.iter().any(|u| at(chars, j, u));
+        let of_a_product = !unit_follows && j > end && chars[i].is_ascii_digit() && name_follows(j);
         let after_verb = COUNT_VERBS.iter().any(|v| {
             let before: String = chars[..i].iter().collect::<String>();
             before.trim_end().ends_with(v) && (!v.is_ascii() || before.trim_end().len() < before.len())
         });
-        let unit_follows = NOT_ITEM_UNITS.iter().any(|u| at(chars, j, u));
         if zh_count || en_count || of_a_product || (after_verb && !unit_follows) {
             used[i..end].iter_mut().for_each(|u| *u = true);
             return Some(n);
@@ -536,11 +530,9 @@ fn size(chars: &[char], original: &[char], used: &mut [bool]) -> Option<String> 
                 let next = skip_spaces(chars, end);
                 let unit = NOT_ITEM_UNITS.iter().any(|u| at(chars, next, u))
                     || any_word_at(chars, next, COUNT_NOUNS).is_some();
-                if !unit && (4.0..=15.0).contains(&v) {
-                    if let Some(s) = shoe_size(v, women) {
-                        used[j..end].iter_mut().for_each(|u| *u = true);
-                        return Some(s);
-                    }
+                if let Some(s) = shoe_size(v, women).filter(|_| !unit && (4.0..=15.0).contains(&v)) {
+                    used[j..end].iter_mut().for_each(|u| *u = true);
+                    return Some(s);
                 }
             }
         }
@@ -553,10 +545,10 @@ fn size(chars: &[char], original: &[char], used: &mut [bool]) -> Option<String> 
                 }
             }
         }
-        if let Some(word) = any_word_at(chars, i, &LETTER_SIZES[10..]) {
-            if at(chars, skip_spaces(chars, i + word.len()), "size") {
-                return letter_size(word).map(str::to_string);
-            }
+        if let Some(word) = any_word_at(chars, i, &LETTER_SIZES[10..])
+            && at(chars, skip_spaces(chars, i + word.len()), "size")
+        {
+            return letter_size(word).map(str::to_string);
         }
     }
     None
@@ -653,11 +645,11 @@ fn coupon(original: &str, folded: &str, known: &[String]) -> Option<String> {
         let tail = &upper[letters + digits..];
         let tail_ok = tail.is_empty()
             || tail.strip_prefix('-').is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphanumeric()));
-        let shaped = letters >= 2 && letters <= 8 && (2..=4).contains(&digits) && tail_ok;
+        let shaped = (3..=8).contains(&letters) && (2..=4).contains(&digits) && tail_ok;
         let written_upper = token.chars().all(|c| !c.is_ascii_lowercase());
         // Catalogue-style SKUs ("HH-AP300") are not coupons.
         let sku_like = upper.contains('-') && upper.split('-').next().is_some_and(|p| p.len() == 2);
-        (shaped && !sku_like && (coupon_word || written_upper) && letters >= 3).then_some(upper)
+        (shaped && !sku_like && (coupon_word || written_upper)).then_some(upper)
     })
 }
 
@@ -733,6 +725,7 @@ mod tests {
         let s = slots("price of 3 BoilSmart kettles in 8.5? no, I need 2");
         assert_eq!((s.quantity, s.product.as_deref(), s.size.as_deref()), (Some(3), Some("HH-KT100"), Some("8.5")));
         assert_eq!(slots("ok I need 2").quantity, Some(2));
+        assert_eq!(slots("price of 2 wind jackets?").quantity, Some(2));
 
         let s = slots("is HH-AP300-F filter in stock");
         assert_eq!((s.sku.as_deref(), s.product), (Some("HH-AP300-F"), None));
