@@ -1,6 +1,7 @@
 //! One turn of a conversation: understand, dialogue state, tools, hybrid retrieval,
 //! grounded composition, handoff and gap logging.
 
+pub mod assistant;
 pub mod compose;
 pub mod dialogue;
 pub mod handoff;
@@ -8,5 +9,4 @@ pub mod retrieve;
 pub mod tools;
 pub mod understand;
 
-pub mod assistant;
 pub use assistant::{Assistant, MAX_MESSAGE_CHARS, TurnError, TurnRequest};

@@ -2,4 +2,5 @@
 //! come with the query server.
 
 pub mod beir;
+pub mod intents;
 pub mod metrics;

@@ -1,0 +1,379 @@
+//! Strong patterns decided before the classifier: an order number with a status word, a
+//! fault code with an appliance or error word, an explicit request for a person, and a
+//! message that is nothing but a greeting or thanks. Each backs off when a competing word
+//! says the shopper wants something else ("cancel 202611150123", "E04, can I return it?").
+
+use super::features::raw_words;
+use super::products::within_one_edit;
+use crate::domain::turn::{Intent, Slots};
+use crate::text::is_cjk;
+
+/// Confidence of a rule before the exemplars have shown how often it agrees with them.
+pub const PRIOR_CONFIDENCE: f32 = 0.9;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    OrderLookup,
+    FaultCode,
+    Handoff,
+    Greeting,
+}
+
+impl Rule {
+    pub fn intent(self) -> Intent {
+        match self {
+            Rule::OrderLookup => Intent::OrderStatus,
+            Rule::FaultCode => Intent::FaultDiagnosis,
+            Rule::Handoff => Intent::HumanHandoff,
+            Rule::Greeting => Intent::Greeting,
+        }
+    }
+}
+
+const STATUS_ZH: &[&str] = &[
+    "查",
+    "到哪",
+    "到了吗",
+    "物流",
+    "快递",
+    "发货",
+    "发了吗",
+    "状态",
+    "进度",
+    "签收",
+    "配送",
+    "什么时候到",
+    "啥时候到",
+    "几时到",
+    "在哪",
+    "到没到",
+    "派送",
+];
+/// English cues match as word starts: "ship" finds "shipped", "deliver" finds "delivery".
+const STATUS_EN: &[&str] =
+    &["where", "status", "track", "ship", "arriv", "deliver", "eta", "update", "when", "dispatch"];
+const OTHER_ORDER_ZH: &[&str] = &[
+    "退", "取消", "改", "换", "修改", "发票", "积分", "付款", "支付", "扣款", "扣了", "价保", "地址", "少发", "漏发",
+    "投诉", "加一", "加个", "再加", "删", "合并",
+];
+const OTHER_ORDER_EN: &[&str] = &[
+    "return", "refund", "cancel", "chang", "modif", "invoice", "point", "paid", "charg", "pay", "address", "exchang",
+    "missing", "wrong", "broken", "damaged", "add", "remov", "instead", "switch", "swap", "upgrad", "combin", "merg",
+];
+const FAULT_ZH: &[&str] = &[
+    "报",
+    "显示",
+    "提示",
+    "故障",
+    "错误",
+    "代码",
+    "亮",
+    "闪",
+    "怎么办",
+    "什么意思",
+    "啥意思",
+    "响",
+    "坏",
+    "机器",
+    "扫地机",
+    "净化器",
+    "洗碗机",
+    "水壶",
+    "不工作",
+    "停",
+];
+const FAULT_EN: &[&str] = &[
+    "error",
+    "code",
+    "show",
+    "display",
+    "flash",
+    "blink",
+    "fault",
+    "beep",
+    "mean",
+    "robot",
+    "vacuum",
+    "purifier",
+    "dishwasher",
+    "kettle",
+    "sweepbot",
+    "pureair",
+    "cleanwave",
+    "boilsmart",
+    "stop",
+    "fix",
+    "keep",
+    "came",
+    "pop",
+];
+const NOT_FAULT_ZH: &[&str] = &["退货", "退款", "换货", "退", "保修期", "多少钱", "价格"];
+const NOT_FAULT_EN: &[&str] = &["return", "refund", "exchang", "warrant", "price", "cost", "buy"];
+const HANDOFF_ZH: &[&str] = &[
+    "转人工",
+    "人工客服",
+    "人工服务",
+    "找人工",
+    "要人工",
+    "接人工",
+    "人工坐席",
+    "真人客服",
+    "找真人",
+    "转真人",
+    "要真人",
+    "找个真人",
+    "找客服",
+    "转客服",
+    "叫你们经理",
+    "找你们经理",
+    "找主管",
+    "活人",
+];
+const HANDOFF_NOUNS_EN: &[&str] = &[
+    "human",
+    "person",
+    "agent",
+    "representative",
+    "rep",
+    "operator",
+    "someone",
+    "somebody",
+    "manager",
+    "supervisor",
+    "staff",
+];
+const HANDOFF_VERBS_EN: &[&str] =
+    &["talk", "speak", "connect", "transfer", "chat", "put", "get", "want", "need", "reach", "escalate"];
+const GREETING_ZH: &[&str] = &[
+    "你好",
+    "您好",
+    "嗨",
+    "哈喽",
+    "哈罗",
+    "在吗",
+    "在不在",
+    "有人吗",
+    "谢谢",
+    "多谢",
+    "感谢",
+    "谢啦",
+    "好的",
+    "拜拜",
+    "再见",
+    "早上好",
+    "晚上好",
+    "下午好",
+    "中午好",
+    "早安",
+    "晚安",
+    "亲",
+    "客服",
+    "呀",
+    "啊",
+    "哦",
+    "嗯",
+    "了",
+    "你",
+    "们",
+    "非常",
+    "太",
+    "好",
+    "的",
+    "哈",
+    "呢",
+    "您",
+    "啦",
+];
+const GREETING_EN: &[&str] = &[
+    "hi",
+    "hello",
+    "hey",
+    "hiya",
+    "yo",
+    "thanks",
+    "thank",
+    "you",
+    "thx",
+    "ty",
+    "much",
+    "very",
+    "so",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "night",
+    "bye",
+    "goodbye",
+    "cheers",
+    "there",
+    "great",
+    "ok",
+    "okay",
+    "appreciate",
+    "it",
+    "awesome",
+    "anyone",
+    "is",
+    "a",
+    "lot",
+    "many",
+    "again",
+    "helpful",
+    "perfect",
+    "cool",
+    "see",
+    "ya",
+    "greetings",
+];
+/// Words that make a greeting a greeting; the rest only fill it ("ok", "so").
+const GREETING_CORE: &[&str] = &[
+    "你好",
+    "您好",
+    "嗨",
+    "哈喽",
+    "哈罗",
+    "在吗",
+    "在不在",
+    "有人吗",
+    "谢谢",
+    "多谢",
+    "感谢",
+    "谢啦",
+    "拜拜",
+    "再见",
+    "早上好",
+    "晚上好",
+    "下午好",
+    "早安",
+    "晚安",
+    "hi",
+    "hello",
+    "hey",
+    "hiya",
+    "thanks",
+    "thank",
+    "thx",
+    "bye",
+    "goodbye",
+    "cheers",
+    "morning",
+    "evening",
+    "greetings",
+];
+const NEGATE_ZH: &[&str] = &["不要", "不用", "不需要", "不必", "别", "无需"];
+const NEGATE_EN: &[&str] = &["dont", "not", "no", "without", "never"];
+
+pub fn strong_intent(folded: &str, slots: &Slots) -> Option<Rule> {
+    let words = raw_words(folded);
+    let has_en = |starts: &[&str]| words.iter().any(|w| starts.iter().any(|s| w.starts_with(s)));
+    let has_zh = |list: &[&str]| list.iter().any(|w| folded.contains(w));
+
+    if asks_for_person(folded, &words) {
+        return Some(Rule::Handoff);
+    }
+    if slots.order_id.is_some()
+        && (has_zh(STATUS_ZH) || has_en(STATUS_EN))
+        && !has_zh(OTHER_ORDER_ZH)
+        && !has_en(OTHER_ORDER_EN)
+    {
+        return Some(Rule::OrderLookup);
+    }
+    if slots.fault_code.is_some()
+        && (has_zh(FAULT_ZH) || has_en(FAULT_EN))
+        && !has_zh(NOT_FAULT_ZH)
+        && !has_en(NOT_FAULT_EN)
+    {
+        return Some(Rule::FaultCode);
+    }
+    is_pure_greeting(folded, &words).then_some(Rule::Greeting)
+}
+
+fn asks_for_person(folded: &str, words: &[String]) -> bool {
+    let zh = HANDOFF_ZH.iter().filter_map(|cue| folded.find(cue)).any(|at| {
+        let before = &folded[..at];
+        !NEGATE_ZH.iter().any(|n| before.ends_with(n) || before.chars().rev().take(4).collect::<String>().contains(n))
+    }) || folded.trim_matches(|c: char| !c.is_alphanumeric()) == "人工";
+    if zh {
+        return true;
+    }
+    let negated = |i: usize| words[i.saturating_sub(4)..i].iter().any(|w| NEGATE_EN.contains(&w.as_str()));
+    let en = words.iter().enumerate().any(|(i, w)| {
+        let noun = HANDOFF_NOUNS_EN.contains(&w.as_str())
+            || (w == "real" && words.get(i + 1).is_some_and(|n| n == "person" || n == "human"))
+            || (w == "live" && words.get(i + 1).is_some_and(|n| n == "agent" || n == "person" || n == "chat"));
+        let asked = words[i.saturating_sub(5)..i].iter().any(|v| HANDOFF_VERBS_EN.contains(&v.as_str()));
+        // "human please", "agent!": a bare noun in a very short message is a request too.
+        noun && (asked || words.len() <= 3) && !negated(i)
+    });
+    // "is someone there" is a greeting, not a request.
+    en && !words.iter().any(|w| w == "there")
+}
+
+/// Nothing but greetings, thanks and filler, with at least one real greeting word. Longer
+/// English words may carry one typo ("helo", "thnak").
+fn is_pure_greeting(folded: &str, words: &[String]) -> bool {
+    let like = |w: &str, list: &[&str]| {
+        list.iter().any(|g| *g == w || (g.len() >= 4 && w.len() >= 4 && within_one_edit(g.as_bytes(), w.as_bytes())))
+    };
+    if words.iter().any(|w| !like(w, GREETING_EN)) {
+        return false;
+    }
+    let mut han: String = folded.chars().filter(|&c| is_cjk(c)).collect();
+    let mut core = words.iter().any(|w| like(w, GREETING_CORE));
+    // Strip greeting phrases longest first; anything left means more than a greeting.
+    let mut phrases: Vec<&str> = GREETING_ZH.to_vec();
+    phrases.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
+    for p in phrases {
+        if han.contains(p) {
+            core |= GREETING_CORE.contains(&p);
+            han = han.replace(p, "");
+        }
+    }
+    han.is_empty() && core
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ask::understand::fold;
+
+    fn rule(text: &str, slots: Slots) -> Option<Intent> {
+        strong_intent(&fold(text), &slots).map(Rule::intent)
+    }
+
+    fn order() -> Slots {
+        Slots { order_id: Some("202611150123".into()), ..Slots::default() }
+    }
+
+    fn code() -> Slots {
+        Slots { fault_code: Some("E04".into()), ..Slots::default() }
+    }
+
+    #[test]
+    fn strong_patterns_fire() {
+        assert_eq!(rule("查一下202611150123到哪了", order()), Some(Intent::OrderStatus));
+        assert_eq!(rule("where is 202611150123", order()), Some(Intent::OrderStatus));
+        assert_eq!(rule("扫地机器人报E04怎么办", code()), Some(Intent::FaultDiagnosis));
+        assert_eq!(rule("dishwasher shows E04", code()), Some(Intent::FaultDiagnosis));
+        assert_eq!(rule("转人工", Slots::default()), Some(Intent::HumanHandoff));
+        assert_eq!(rule("can I talk to a real person please", Slots::default()), Some(Intent::HumanHandoff));
+        assert_eq!(rule("你好", Slots::default()), Some(Intent::Greeting));
+        assert_eq!(rule("Hi there!", Slots::default()), Some(Intent::Greeting));
+        assert_eq!(rule("好的谢谢你", Slots::default()), Some(Intent::Greeting));
+        assert_eq!(rule("helo", Slots::default()), Some(Intent::Greeting));
+        assert_eq!(rule("thnak you!", Slots::default()), Some(Intent::Greeting));
+    }
+
+    #[test]
+    fn competing_words_leave_it_to_the_classifier() {
+        assert_eq!(rule("取消订单202611150123", order()), None);
+        assert_eq!(rule("can I add socks to 202611150123 before it ships", order()), None);
+        assert_eq!(rule("where do I return 202611150123", order()), None);
+        assert_eq!(rule("E04 还能退货吗", code()), None);
+        assert_eq!(rule("不需要转人工，我自己看看", Slots::default()), None);
+        assert_eq!(rule("I don't need a human, just tell me the price", Slots::default()), None);
+        assert_eq!(rule("你好，我的订单到哪了", Slots::default()), None);
+        assert_eq!(rule("hi, is the kettle in stock", Slots::default()), None);
+    }
+}

@@ -1,0 +1,493 @@
+//! Intent and slot suites: JSON Lines cases `{"id","question","locale"?,"intent"?,"slots"?}`
+//! (CONTRACT.md "Evals") scored through an [`Understander`]: intent accuracy, macro-F1, a
+//! confusion table, slot accuracy with spurious slots counted, calibration by confidence
+//! bucket, and the failures. Also the Bitext customer-support benchmark, its 27 intents
+//! mapped onto ours by `evals/bitext-intents.toml`.
+
+use super::beir::EvalError;
+use crate::ask::understand::{Bucket, Understander, calibration_buckets};
+use crate::domain::turn::Intent;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One case of a suite; fields other suites use (`relevant`, `expect`, ...) are ignored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntentCase {
+    pub id: String,
+    pub question: String,
+    pub locale: Option<String>,
+    pub intent: Option<Intent>,
+    /// Expected slots, normalised as `Slots` serialises them; `None` leaves slots unscored.
+    pub slots: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize)]
+struct CaseLine {
+    id: String,
+    question: String,
+    #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
+    intent: Option<String>,
+    #[serde(default)]
+    slots: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntentScore {
+    pub intent: Intent,
+    pub support: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Confusion {
+    pub expected: Intent,
+    pub predicted: Intent,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    pub id: String,
+    pub question: String,
+    pub expected: Option<Intent>,
+    pub predicted: Intent,
+    pub confidence: f32,
+    /// "size: expected \"9\", got \"9.5\"", "spurious color: \"black\"".
+    pub slot_errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntentReport {
+    pub suite: String,
+    pub cases: usize,
+    pub intent_cases: usize,
+    pub intent_accuracy: f64,
+    pub macro_f1: f64,
+    pub per_intent: Vec<IntentScore>,
+    /// Off-diagonal cells only, largest first.
+    pub confusion: Vec<Confusion>,
+    pub slot_expected: usize,
+    pub slot_correct: usize,
+    pub slot_accuracy: f64,
+    pub spurious_slots: usize,
+    pub calibration: Vec<Bucket>,
+    pub failures: Vec<Failure>,
+}
+
+/// Reads a JSON-Lines suite; blank lines are skipped, an unknown intent is an error.
+pub fn read_suite(path: &Path) -> Result<Vec<IntentCase>, EvalError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: path.into(), source })?;
+    let mut cases = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let format = |message: String| EvalError::Format { path: path.into(), line: i + 1, message };
+        let case: CaseLine = serde_json::from_str(line).map_err(|e| format(e.to_string()))?;
+        let intent = match case.intent {
+            Some(name) => Some(Intent::parse(&name).ok_or_else(|| format(format!("unknown intent {name:?}")))?),
+            None => None,
+        };
+        cases.push(IntentCase { id: case.id, question: case.question, locale: case.locale, intent, slots: case.slots });
+    }
+    Ok(cases)
+}
+
+/// Labelled cases as training examples (e.g. a benchmark's train split).
+pub fn as_training(cases: &[IntentCase]) -> Vec<(String, Intent)> {
+    cases.iter().filter_map(|c| c.intent.map(|i| (c.question.clone(), i))).collect()
+}
+
+pub fn score(suite: &str, cases: &[IntentCase], understander: &Understander) -> IntentReport {
+    let mut cells: BTreeMap<(Intent, Intent), usize> = BTreeMap::new();
+    let mut outcomes = Vec::new();
+    let (mut slot_expected, mut slot_correct, mut spurious_slots) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for case in cases {
+        let got = understander.understand(&case.question);
+        let mut slot_errors = Vec::new();
+        if let Some(expected) = &case.slots {
+            let predicted = slot_map(&got.slots);
+            for (key, want) in expected {
+                slot_expected += 1;
+                match predicted.get(key) {
+                    Some(have) if same_value(have, want) => slot_correct += 1,
+                    Some(have) => slot_errors.push(format!("{key}: expected {want}, got {have}")),
+                    None => slot_errors.push(format!("{key}: expected {want}, got nothing")),
+                }
+            }
+            for (key, have) in predicted.iter().filter(|(k, _)| !expected.contains_key(*k)) {
+                spurious_slots += 1;
+                slot_errors.push(format!("spurious {key}: {have}"));
+            }
+        }
+        let intent_right = case.intent.is_none_or(|want| want == got.intent);
+        if let Some(want) = case.intent {
+            *cells.entry((want, got.intent)).or_default() += 1;
+            outcomes.push((got.confidence, intent_right));
+        }
+        if !intent_right || !slot_errors.is_empty() {
+            failures.push(Failure {
+                id: case.id.clone(),
+                question: case.question.clone(),
+                expected: case.intent,
+                predicted: got.intent,
+                confidence: got.confidence,
+                slot_errors,
+            });
+        }
+    }
+    let intent_cases = outcomes.len();
+    let right = outcomes.iter().filter(|o| o.1).count();
+    let per_intent = per_intent_scores(&cells);
+    let mut confusion: Vec<Confusion> = cells
+        .iter()
+        .filter(|((e, p), _)| e != p)
+        .map(|(&(expected, predicted), &count)| Confusion { expected, predicted, count })
+        .collect();
+    confusion.sort_by_key(|c| std::cmp::Reverse(c.count));
+    IntentReport {
+        suite: suite.to_string(),
+        cases: cases.len(),
+        intent_cases,
+        intent_accuracy: share(right, intent_cases),
+        macro_f1: if per_intent.is_empty() {
+            0.0
+        } else {
+            per_intent.iter().map(|s| s.f1).sum::<f64>() / per_intent.len() as f64
+        },
+        per_intent,
+        confusion,
+        slot_expected,
+        slot_correct,
+        slot_accuracy: share(slot_correct, slot_expected),
+        spurious_slots,
+        calibration: calibration_buckets(outcomes.into_iter()),
+        failures,
+    }
+}
+
+/// Precision, recall and F1 for every intent expected or predicted at least once.
+fn per_intent_scores(cells: &BTreeMap<(Intent, Intent), usize>) -> Vec<IntentScore> {
+    Intent::ALL
+        .into_iter()
+        .filter_map(|intent| {
+            let tp = cells.get(&(intent, intent)).copied().unwrap_or(0);
+            let support: usize = cells.iter().filter(|((e, _), _)| *e == intent).map(|(_, n)| n).sum();
+            let predicted: usize = cells.iter().filter(|((_, p), _)| *p == intent).map(|(_, n)| n).sum();
+            if support == 0 && predicted == 0 {
+                return None;
+            }
+            let (precision, recall) = (share(tp, predicted), share(tp, support));
+            let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+            Some(IntentScore { intent, support, precision, recall, f1 })
+        })
+        .collect()
+}
+
+fn slot_map(slots: &crate::domain::turn::Slots) -> Map<String, Value> {
+    match serde_json::to_value(slots) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// Equal as JSON, or equal as text when one side writes a number as a string ("2" vs 2).
+fn same_value(have: &Value, want: &Value) -> bool {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    have == want || text(have) == text(want)
+}
+
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+}
+
+impl IntentReport {
+    /// A plain-text summary: figures, per-intent scores, the largest confusions, failures.
+    pub fn render(&self, max_failures: usize) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}: {} cases; intent accuracy {:.4} (of {}), macro-F1 {:.4}; slots {}/{} = {:.4}, spurious {}",
+            self.suite,
+            self.cases,
+            self.intent_accuracy,
+            self.intent_cases,
+            self.macro_f1,
+            self.slot_correct,
+            self.slot_expected,
+            self.slot_accuracy,
+            self.spurious_slots
+        );
+        for s in &self.per_intent {
+            let _ = writeln!(
+                out,
+                "  {:<16} n={:<4} P {:.3} R {:.3} F1 {:.3}",
+                s.intent.as_str(),
+                s.support,
+                s.precision,
+                s.recall,
+                s.f1
+            );
+        }
+        for c in self.confusion.iter().take(12) {
+            let _ = writeln!(out, "  confused {:>4} x {} -> {}", c.count, c.expected, c.predicted);
+        }
+        for b in &self.calibration {
+            let _ = writeln!(
+                out,
+                "  confidence [{:.2}, {:.2}): n={:<4} mean {:.3} accuracy {:.3}",
+                b.low, b.high, b.count, b.mean_confidence, b.accuracy
+            );
+        }
+        for f in self.failures.iter().take(max_failures) {
+            let expected = f.expected.map_or("-", Intent::as_str);
+            let _ = writeln!(
+                out,
+                "  FAIL {} [{} -> {} {:.2}] {} {}",
+                f.id,
+                expected,
+                f.predicted,
+                f.confidence,
+                f.question,
+                f.slot_errors.join("; ")
+            );
+        }
+        out
+    }
+}
+
+/// Bitext intent name -> ours, from `evals/bitext-intents.toml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BitextMapping {
+    pub intents: BTreeMap<String, Intent>,
+}
+
+#[derive(Deserialize)]
+struct MappingFile {
+    bitext: BTreeMap<String, MappingEntry>,
+}
+
+#[derive(Deserialize)]
+struct MappingEntry {
+    intent: String,
+    reason: String,
+}
+
+pub fn read_bitext_mapping(path: &Path) -> Result<BitextMapping, EvalError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: path.into(), source })?;
+    let format = |message: String| EvalError::Format { path: path.into(), line: 0, message };
+    let file: MappingFile = toml::from_str(&text).map_err(|e| format(e.to_string()))?;
+    let mut intents = BTreeMap::new();
+    for (bitext, entry) in file.bitext {
+        let ours = Intent::parse(&entry.intent)
+            .ok_or_else(|| format(format!("{bitext}: unknown intent {:?}", entry.intent)))?;
+        if entry.reason.trim().is_empty() {
+            return Err(format(format!("{bitext}: give a reason for the mapping")));
+        }
+        intents.insert(bitext, ours);
+    }
+    Ok(BitextMapping { intents })
+}
+
+#[derive(Deserialize)]
+struct BitextLine {
+    id: String,
+    text: String,
+    intent: String,
+}
+
+/// `<dir>/<split>.jsonl` as cases labelled with our intents; an unmapped label is an error.
+pub fn read_bitext(dir: &Path, split: &str, mapping: &BitextMapping) -> Result<Vec<IntentCase>, EvalError> {
+    let path: PathBuf = dir.join(format!("{split}.jsonl"));
+    let text = std::fs::read_to_string(&path).map_err(|source| EvalError::Io { path: path.clone(), source })?;
+    let mut cases = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let format = |message: String| EvalError::Format { path: path.clone(), line: i + 1, message };
+        let row: BitextLine = serde_json::from_str(line).map_err(|e| format(e.to_string()))?;
+        let intent = *mapping
+            .intents
+            .get(&row.intent)
+            .ok_or_else(|| format(format!("Bitext intent {:?} is not in the mapping", row.intent)))?;
+        cases.push(IntentCase {
+            id: row.id,
+            question: row.text,
+            locale: Some("en".into()),
+            intent: Some(intent),
+            slots: None,
+        });
+    }
+    Ok(cases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::commerce::Product;
+
+    fn repo(path: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+    }
+
+    fn catalog() -> Vec<Product> {
+        serde_json::from_str(&std::fs::read_to_string(repo("knowledge/store/catalog.json")).expect("catalog"))
+            .expect("catalog parses")
+    }
+
+    /// The 27 intents of the Bitext customer-support release (its labels.tsv).
+    const BITEXT_LABELS: [&str; 27] = [
+        "cancel_order",
+        "change_order",
+        "change_shipping_address",
+        "check_cancellation_fee",
+        "check_invoice",
+        "check_payment_methods",
+        "check_refund_policy",
+        "complaint",
+        "contact_customer_service",
+        "contact_human_agent",
+        "create_account",
+        "delete_account",
+        "delivery_options",
+        "delivery_period",
+        "edit_account",
+        "get_invoice",
+        "get_refund",
+        "newsletter_subscription",
+        "payment_issue",
+        "place_order",
+        "recover_password",
+        "registration_problems",
+        "review",
+        "set_up_shipping_address",
+        "switch_account",
+        "track_order",
+        "track_refund",
+    ];
+
+    #[test]
+    fn bitext_mapping_covers_all_27_labels() {
+        let mapping = read_bitext_mapping(&repo("evals/bitext-intents.toml")).expect("mapping reads");
+        let mapped: Vec<&str> = mapping.intents.keys().map(String::as_str).collect();
+        assert_eq!(mapped, BITEXT_LABELS);
+        assert_eq!(mapping.intents["track_order"], Intent::OrderStatus);
+        assert_eq!(mapping.intents["contact_human_agent"], Intent::HumanHandoff);
+    }
+
+    #[test]
+    fn suites_read_and_reject_unknown_intents() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("suite.jsonl");
+        std::fs::write(
+            &path,
+            "{\"id\":\"a\",\"question\":\"where is 202611150123\",\"intent\":\"order_status\",\"slots\":{\"order_id\":\"202611150123\"}}\n\n{\"id\":\"b\",\"question\":\"hi\",\"expect\":[\"hello\"]}\n",
+        )
+        .expect("write");
+        let cases = read_suite(&path).expect("reads");
+        assert_eq!(cases.len(), 2);
+        assert_eq!(cases[0].intent, Some(Intent::OrderStatus));
+        assert_eq!(cases[1].intent, None);
+        std::fs::write(&path, "{\"id\":\"a\",\"question\":\"x\",\"intent\":\"smalltalk\"}\n").expect("write");
+        let err = read_suite(&path).expect_err("unknown intent").to_string();
+        assert!(err.contains(":1:") && err.contains("smalltalk"), "{err}");
+    }
+
+    #[test]
+    fn scores_intents_slots_and_spurious_slots() {
+        let mut examples: Vec<(String, Intent)> = Vec::new();
+        for i in 0..6 {
+            examples.push((format!("where is my parcel {i}"), Intent::OrderStatus));
+            examples.push((format!("hello there friend {i}"), Intent::Greeting));
+            examples.push((format!("how much does it cost {i}"), Intent::PriceQuote));
+        }
+        let u = Understander::train(examples, &catalog()).expect("trains");
+        let slots = |v: Value| v.as_object().cloned();
+        let cases = vec![
+            IntentCase {
+                id: "1".into(),
+                question: "where is my parcel 202611150123".into(),
+                locale: None,
+                intent: Some(Intent::OrderStatus),
+                slots: slots(serde_json::json!({"order_id": "202611150123"})),
+            },
+            IntentCase {
+                id: "2".into(),
+                question: "how much does the black kettle cost".into(),
+                locale: None,
+                intent: Some(Intent::PriceQuote),
+                slots: slots(serde_json::json!({"product": "HH-KT100"})),
+            },
+            IntentCase {
+                id: "3".into(),
+                question: "hello there".into(),
+                locale: None,
+                intent: Some(Intent::OrderStatus),
+                slots: None,
+            },
+        ];
+        let report = score("toy", &cases, &u);
+        assert_eq!((report.intent_cases, report.intent_accuracy), (3, 2.0 / 3.0));
+        assert_eq!((report.slot_expected, report.slot_correct, report.spurious_slots), (2, 2, 1));
+        assert_eq!(report.failures.len(), 2, "{report:#?}");
+        assert!(report.failures.iter().any(|f| f.slot_errors.iter().any(|e| e.contains("spurious color"))));
+        assert_eq!(
+            report.confusion,
+            vec![Confusion { expected: Intent::OrderStatus, predicted: Intent::Greeting, count: 1 }]
+        );
+        // Order status: 1 of 2 found, 1 of 1 predicted right; greeting: predicted once, wrongly.
+        let order = report.per_intent.iter().find(|s| s.intent == Intent::OrderStatus).expect("scored");
+        assert_eq!((order.precision, order.recall), (1.0, 0.5));
+        assert!((report.macro_f1 - (2.0 / 3.0 + 0.0 + 1.0) / 3.0).abs() < 1e-9, "{}", report.macro_f1);
+    }
+
+    fn bitext_dir() -> PathBuf {
+        std::env::var_os("CLERK_BITEXT_DIR")
+            .map_or_else(|| PathBuf::from("/work/shared/benchmarks/bitext-customer-support"), PathBuf::from)
+    }
+
+    /// Bitext test split mapped onto our intents, trained (a) on our exemplars only and (b) on
+    /// them plus the mapped train split. Run with
+    /// `cargo test --release --lib eval::intents::tests::bitext -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "needs the Bitext benchmark folder (CLERK_BITEXT_DIR)"]
+    fn bitext_benchmark() {
+        let mapping = read_bitext_mapping(&repo("evals/bitext-intents.toml")).expect("mapping");
+        let test = read_bitext(&bitext_dir(), "test", &mapping).expect("test split");
+        let train = read_bitext(&bitext_dir(), "train", &mapping).expect("train split");
+        let exemplars = Understander::read_exemplars(&repo("ingest/intents")).expect("exemplars");
+
+        let ours = Understander::train(exemplars.clone(), &catalog()).expect("trains");
+        let a = score("bitext test, our exemplars only", &test, &ours);
+        println!("{}", a.render(25));
+
+        let mut both = exemplars;
+        both.extend(as_training(&train));
+        let started = std::time::Instant::now();
+        let trained = Understander::train(both, &catalog()).expect("trains");
+        println!("training on {} examples: {:.0} ms", trained.report().examples, started.elapsed().as_secs_f64() * 1e3);
+        let b = score("bitext test, exemplars + bitext train", &test, &trained);
+        println!("{}", b.render(25));
+        assert!(b.intent_accuracy >= 0.93, "{}", b.intent_accuracy);
+    }
+
+    /// Any intent suite, e.g. `CLERK_INTENT_SUITE=evals/intents.jsonl`.
+    #[test]
+    #[ignore = "needs CLERK_INTENT_SUITE"]
+    fn intent_suite() {
+        let path = PathBuf::from(std::env::var_os("CLERK_INTENT_SUITE").expect("CLERK_INTENT_SUITE"));
+        let cases = read_suite(&path).expect("suite");
+        let u = Understander::load(&repo("ingest/intents"), &catalog()).expect("exemplars");
+        let report = score(&path.display().to_string(), &cases, &u);
+        println!("{}", report.render(200));
+    }
+}
