@@ -6,15 +6,18 @@
 //! ```text
 //! domain  plain data (Chunk, Hit, Lang, ...)           imports nothing in-crate
 //! text    language detection, code/SKU normalisation   imports domain
-//! ports   the seams: Embedder, TextIndex, VectorIndex, GenerationStore
+//! ports   the seams: Embedder, TextIndex, VectorIndex, GenerationStore, CommerceBackend,
+//!         ConversationStore
 //! config  defaults -> clerk.toml -> CLERK_* -> flags, validated once
 //! ingest  Markdown -> sections -> chunks -> vectors -> a new generation   (pipeline)
-//! ask     one turn; today: hybrid retrieval and fusion                    (pipeline)
-//! eval    BEIR-style retrieval suites and their metrics                   (pipeline)
+//! ask     one turn: understand, dialogue, tools, retrieval, compose, handoff (pipeline)
+//! eval    BEIR-style retrieval suites, intent suites, their metrics       (pipeline)
 //! pricing promotions, one coupon, points -> a quote in cents, explained   (pipeline)
 //! infer   candle BERT embedder on its own thread                          (adapter)
-//! store   tantivy + jieba analysis, flat vector index, generations       (adapter)
+//! store   tantivy + jieba analysis, flat vector index, generations,
+//!         SQLite conversations (sessions, turns, gaps, tickets)           (adapter)
 //! commerce SQLite shop seeded from knowledge/store; HTTP connector       (adapter)
+//! http    axum server: routes, auth, limits, SSE, metrics; uses `ask`
 //! app     composition root: the only module naming adapters
 //! cli     clap definitions; main.rs is thin glue
 //! ```
@@ -26,6 +29,11 @@
 //! ## One ingest run
 //! walk -> front matter + hash -> diff with the manifest -> sections -> chunks -> embed new
 //! chunks -> write a new generation -> publish by atomic rename.
+//!
+//! ## One turn (`POST /v1/ask`, `clerk ask`)
+//! validate -> session -> understand (rules, then a classifier; slots; sentiment) -> dialogue
+//! (pending questions, follow-ups) -> tools over CommerceBackend and/or retrieval + compose
+//! -> handoff rules -> gap log and turn committed -> reply.
 
 pub mod app;
 pub mod ask;

@@ -421,3 +421,98 @@ impl ConversationStore for SqliteConversations {
         Ok(stats)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::turn::Intent;
+
+    fn turn(store: &SqliteConversations, session: &Session, question: &str, answered: bool) -> String {
+        let turn_id = format!("t{}", uuid::Uuid::new_v4().simple());
+        let record = TurnRecord {
+            turn_id: turn_id.clone(),
+            session_id: session.id.clone(),
+            at: session.updated_at,
+            question: question.into(),
+            lang: Lang::En,
+            intent: Intent::Other,
+            confidence: 0.5,
+            answered,
+            handoff: None,
+            latency_ms: 3.0,
+            reply: serde_json::json!({}),
+        };
+        let gap = NewGap {
+            question: question.into(),
+            lang: Lang::En,
+            session_id: session.id.clone(),
+            turn_id: turn_id.clone(),
+            source: "unanswered".into(),
+            candidates: Vec::new(),
+            at: session.updated_at,
+        };
+        store.record_turn(session, &record, (!answered).then_some(&gap)).unwrap();
+        turn_id
+    }
+
+    #[test]
+    fn gaps_group_by_similarity_survive_reopening_and_resolve_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let now = Utc::now();
+        let session = Session::new("s1".into(), None, Lang::En, now);
+        {
+            let store = SqliteConversations::open(&path, Duration::minutes(30)).unwrap();
+            turn(&store, &session, "Do you sell tennis rackets?", false);
+            turn(&store, &session, "do you sell tennis rackets", false);
+            turn(&store, &session, "Can I pay with bitcoin?", false);
+            turn(&store, &session, "What is the return window?", true);
+        }
+        let store = SqliteConversations::open(&path, Duration::minutes(30)).unwrap();
+        let groups = store.gap_groups(false).unwrap();
+        assert_eq!(groups.iter().map(|g| g.count).collect::<Vec<_>>(), vec![2, 1]);
+        assert!(store.resolve_gap_group(&groups[0].id).unwrap());
+        assert!(!store.resolve_gap_group(&groups[0].id).unwrap(), "already resolved");
+        let open = store.gap_groups(false).unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].label, "Can I pay with bitcoin?");
+        assert_eq!(store.stats().unwrap().turns, 4);
+    }
+
+    #[test]
+    fn a_thumbs_down_is_a_gap_once_and_feedback_needs_a_real_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteConversations::open(&dir.path().join("c.sqlite"), Duration::minutes(30)).unwrap();
+        let now = Utc::now();
+        let session = Session::new("s1".into(), None, Lang::En, now);
+        let turn_id = turn(&store, &session, "How do I descale the kettle?", true);
+        let feedback = Feedback {
+            session_id: "s1".into(),
+            turn_id: turn_id.clone(),
+            rating: Rating::Down,
+            csat: Some(2),
+            comment: None,
+            at: now,
+        };
+        store.record_feedback(&feedback).unwrap();
+        store.record_feedback(&feedback).unwrap();
+        let groups = store.gap_groups(false).unwrap();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].count, 1);
+        let wrong = Feedback { turn_id: "nope".into(), ..feedback.clone() };
+        assert!(matches!(store.record_feedback(&wrong), Err(ConversationError::NotFound(_))));
+        let bad = Feedback { csat: Some(9), ..feedback };
+        assert!(matches!(store.record_feedback(&bad), Err(ConversationError::Invalid(_))));
+    }
+
+    #[test]
+    fn an_idle_session_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteConversations::open(&dir.path().join("c.sqlite"), Duration::minutes(30)).unwrap();
+        let now = Utc::now();
+        let session = Session::new("s1".into(), None, Lang::En, now);
+        turn(&store, &session, "hello", true);
+        assert!(store.load_session("s1", now + Duration::minutes(29)).unwrap().is_some());
+        assert!(store.load_session("s1", now + Duration::minutes(31)).unwrap().is_none());
+    }
+}

@@ -6,3 +6,4 @@ mod common;
 mod embedding;
 mod ingest;
 mod search;
+mod server;
