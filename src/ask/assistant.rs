@@ -219,10 +219,6 @@ impl Assistant {
         Ok(self.conversations.stats()?)
     }
 
-    pub fn understand(&self, message: &str) -> Understanding {
-        self.understander.understand(message)
-    }
-
     pub fn turn(&self, request: TurnRequest) -> Result<Reply, TurnError> {
         let started = Instant::now();
         let message = validate(&request.message)?;
@@ -827,24 +823,40 @@ fn asks_rules(message: &str) -> bool {
     )
 }
 
-/// The fault row says an engineer visit is (or may be) needed.
+/// The fault row's "engineer visit" line (as compose renders it) says yes or "if it persists".
 fn engineer_needed(answer: &str) -> bool {
-    let a = answer.to_lowercase();
-    [
-        "需要上门：是",
-        "需要上门: 是",
-        "engineer visit: yes",
-        "若反复出现",
-        "if it persists",
-        "需要上门",
-        "engineer visit",
-    ]
-    .iter()
-    .any(|m| a.contains(m))
-        && !a.contains("engineer visit: no")
-        && !a.contains("需要上门：否")
+    answer.lines().any(|line| {
+        let line = line.trim();
+        let value = line
+            .strip_prefix("需要上门")
+            .or_else(|| line.strip_prefix("Engineer visit"))
+            .map(|rest| rest.trim_start_matches([':', '：', ' ']).trim().to_lowercase());
+        value.is_some_and(|v| !v.is_empty() && v != "否" && v != "no" && !v.starts_with("no "))
+    })
 }
 
 fn session_summary(session: &Session) -> String {
     serde_json::to_string(&session.slots).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_work_order_is_offered_only_when_the_row_calls_for_an_engineer() {
+        assert!(engineer_needed("E04: 风机电机故障\n处理方法:\n1. 重启。\n需要上门: 是"));
+        assert!(engineer_needed("E21: LiDAR cover blocked\nEngineer visit: If it persists"));
+        assert!(!engineer_needed("E03: 尘盒未安装\n需要上门: 否"));
+        assert!(!engineer_needed("E03: Dust bin missing\nEngineer visit: No"));
+        assert!(!engineer_needed("Contact support to book an engineer visit."));
+    }
+
+    #[test]
+    fn messages_are_checked_before_anything_else() {
+        assert!(matches!(validate("  "), Err(TurnError::Invalid(_))));
+        assert!(matches!(validate(&"x".repeat(MAX_MESSAGE_CHARS + 1)), Err(TurnError::TooLong { .. })));
+        assert!(matches!(validate("a\u{0}b"), Err(TurnError::Invalid(_))));
+        assert_eq!(validate(" 你好\n ").unwrap(), "你好");
+    }
 }

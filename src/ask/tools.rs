@@ -526,20 +526,6 @@ pub fn subscribe_restock(ctx: &ToolContext, request: &RestockRequest) -> ToolOut
     }
 }
 
-/// Products whose names or tags contain every word of the query (case-insensitive).
-pub fn product_search(ctx: &ToolContext, query: &str) -> Result<Vec<Product>, CommerceError> {
-    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-    Ok(ctx
-        .commerce
-        .products()?
-        .into_iter()
-        .filter(|p| {
-            let hay = format!("{} {} {} {}", p.sku, p.name_en, p.name_zh, p.tags.join(" ")).to_lowercase();
-            words.iter().all(|w| hay.contains(w.as_str()))
-        })
-        .collect())
-}
-
 /// Why an item cannot be returned without a reason, if it cannot.
 fn no_reason_blocker(product: Option<&Product>, lang: Lang) -> Option<String> {
     let product = product?;
