@@ -115,13 +115,18 @@ impl App {
 
     /// Everything one turn needs; the index is loaded when one is published.
     pub fn assistant(&self) -> Result<Assistant, AppError> {
+        self.assistant_with_conversations(&self.settings.data_dir.join("conversations.sqlite"))
+    }
+
+    /// An assistant whose sessions, turns and gaps go to the database at `conversations`.
+    pub fn assistant_with_conversations(&self, conversations: &Path) -> Result<Assistant, AppError> {
         let commerce = self.commerce()?;
         let catalog = commerce.products()?;
         let coupons: Vec<String> = commerce.coupons(None)?.into_iter().map(|c| c.code).collect();
         let understander =
             Understander::load(&self.settings.ingest_dir.join("intents"), &catalog)?.with_coupon_codes(coupons);
         let conversations = Arc::new(SqliteConversations::open(
-            &self.settings.data_dir.join("conversations.sqlite"),
+            conversations,
             chrono::Duration::seconds(i64::try_from(self.settings.server.session_ttl_secs).unwrap_or(i64::MAX)),
         )?);
         let snapshot = match self.snapshot() {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
 
+pub mod ask;
 pub mod st;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +24,8 @@ pub enum BenchError {
     Retrieve(#[from] crate::ask::retrieve::RetrieveError),
     #[error("no benchmark text found: {0}")]
     NoText(String),
+    #[error("{0}")]
+    Io(String),
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -170,6 +170,26 @@ pub enum BenchCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// `/v1/ask` latency and throughput over loopback HTTP, knowledge and tool questions.
+    Ask {
+        /// Intent suite the questions come from.
+        #[arg(long, default_value = "evals/intents.jsonl")]
+        suite: PathBuf,
+        /// Concurrent clients of the throughput run.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Requests per kind with one client.
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+        /// Requests per client per kind in the concurrent runs.
+        #[arg(long, default_value_t = 40)]
+        per_client: usize,
+        /// Offered load (requests/s, all clients together) of the paced run; 0 skips it.
+        #[arg(long, default_value_t = 200.0)]
+        rate: f64,
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 fn parse_doc_type(s: &str) -> Result<DocType, String> {

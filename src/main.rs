@@ -301,6 +301,45 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     write_json(&path, &f)?;
                 }
             }
+            BenchCommand::Ask { suite, clients, requests, per_client, rate, json } => {
+                if clients == 0 || requests == 0 || per_client == 0 {
+                    anyhow::bail!("--clients, --requests and --per-client must be at least 1");
+                }
+                if !rate.is_finite() || rate < 0.0 {
+                    anyhow::bail!("--rate must be a number of requests per second, 0 or more");
+                }
+                // No query cache: every knowledge question pays for its embedding, as a new one would.
+                let app = App::open_with_cache(settings, 0)?;
+                let options = clerk::bench::ask::AskBenchOptions {
+                    clients,
+                    sequential_requests: requests,
+                    requests_per_client: per_client,
+                    paced_rate: rate,
+                };
+                let f = clerk::bench::ask::ask(&app, &suite, &options)?;
+                println!(
+                    "/v1/ask over loopback HTTP ({} knowledge, {} tool questions)",
+                    f.knowledge_questions, f.tool_questions
+                );
+                println!(
+                    "{:<10} {:>7} {:>10} {:>8} {:>7} {:>9} {:>9} {:>9} {:>9}",
+                    "kind", "clients", "load", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "req/s"
+                );
+                for r in &f.runs {
+                    let load = r.paced_rate.map_or_else(|| "max".to_string(), |rate| format!("{rate:.0}/s"));
+                    println!(
+                        "{:<10} {:>7} {:>10} {:>8} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.1}",
+                        r.kind, r.clients, load, r.requests, r.errors, r.latency.p50_ms, r.latency.p95_ms,
+                        r.latency.p99_ms, r.requests_per_s
+                    );
+                }
+                if let Some(m) = f.peak_memory_mib {
+                    println!("peak memory  {m:.0} MiB");
+                }
+                if let Some(path) = json {
+                    write_json(&path, &f)?;
+                }
+            }
         },
     }
     Ok(ExitCode::SUCCESS)
