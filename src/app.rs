@@ -115,12 +115,30 @@ impl App {
 
     /// Everything one turn needs; the index is loaded when one is published.
     pub fn assistant(&self) -> Result<Assistant, AppError> {
-        self.assistant_with_conversations(&self.settings.data_dir.join("conversations.sqlite"))
+        let clock = self.settings.server.fixed_now.map(Clock::Fixed).unwrap_or(Clock::System);
+        self.assistant_with(self.commerce()?, &self.settings.data_dir.join("conversations.sqlite"), clock)
     }
 
-    /// An assistant whose sessions, turns and gaps go to the database at `conversations`.
-    pub fn assistant_with_conversations(&self, conversations: &Path) -> Result<Assistant, AppError> {
-        let commerce = self.commerce()?;
+    /// For runs that must leave the shop's data alone: the embedded store as a fresh copy of
+    /// the seed in `dir`; a configured HTTP backend as it is.
+    pub fn scratch_commerce(&self, dir: &Path) -> Result<Arc<dyn CommerceBackend>, AppError> {
+        match &self.settings.commerce {
+            CommerceSettings::Embedded => {
+                let store = SqliteStore::open(&dir.join("commerce.sqlite"), &self.settings.knowledge_dir.join("store"))?;
+                Ok(Arc::new(store))
+            }
+            CommerceSettings::Http(_) => self.commerce(),
+        }
+    }
+
+    /// An assistant over `commerce`, keeping sessions, turns and gaps in the database at
+    /// `conversations`, on `clock`.
+    pub fn assistant_with(
+        &self,
+        commerce: Arc<dyn CommerceBackend>,
+        conversations: &Path,
+        clock: Clock,
+    ) -> Result<Assistant, AppError> {
         let catalog = commerce.products()?;
         let coupons: Vec<String> = commerce.coupons(None)?.into_iter().map(|c| c.code).collect();
         let understander =
@@ -134,7 +152,6 @@ impl App {
             Err(AppError::NoIndex(_)) => None,
             Err(e) => return Err(e),
         };
-        let clock = self.settings.server.fixed_now.map(Clock::Fixed).unwrap_or(Clock::System);
         let retriever = Retriever::new(Arc::clone(&self.embedder), self.settings.retrieval);
         Ok(Assistant::new(retriever, snapshot, understander, commerce, conversations, clock))
     }

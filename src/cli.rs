@@ -83,7 +83,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Run eval suites: BEIR-style folders (corpus.jsonl, queries.jsonl, qrels/).
+    /// Run eval suites: a folder of suites (evals/), .jsonl question suites, BEIR folders.
     Eval {
         #[arg(required = true)]
         suites: Vec<PathBuf>,
@@ -96,6 +96,12 @@ pub enum Command {
         /// Retrieval modes to measure.
         #[arg(long, value_enum, value_delimiter = ',', default_value = "bm25,dense,hybrid")]
         modes: Vec<ModeArg>,
+        /// Gates to check (default: baseline.json in a suites folder given).
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Markdown report (default: <suites folder>/reports/eval-<time>.md when it has a baseline).
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
     /// Start the HTTP server (builds the index first if the data dir has none).
     Serve,

@@ -8,7 +8,6 @@ use clerk::ask::retrieve::SearchRequest;
 use clerk::cli::{BenchCommand, Cli, Command};
 use clerk::config::{Overrides, Settings};
 use clerk::domain::{Filters, SearchMode};
-use clerk::eval::beir::BeirSuite;
 use clerk::infer::bert::resolve_model_dir;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -166,42 +165,37 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Eval { suites, json, split, modes } => {
+        Command::Eval { suites, json, split, modes, baseline, report } => {
             let app = App::open(settings)?;
-            let mut report = Vec::new();
-            println!(
-                "{:<28} {:<7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8}",
-                "suite", "mode", "queries", "nDCG@10", "R@1", "R@10", "R@100", "MRR@10", "p50 ms"
-            );
-            let tuning = app.tuning()?;
-            for dir in &suites {
-                let suite = BeirSuite::load(dir, &split)?;
-                let store = app.suite_store(&suite.name);
-                let (snapshot, embedded) = suite.index(app.embedder.as_ref(), store.as_ref(), &tuning, tty)?;
-                if embedded > 0 {
-                    eprintln!("{}: embedded {embedded} passages", suite.name);
-                }
-                let mut figures = Vec::new();
-                for mode in &modes {
-                    let f = clerk::eval::beir::score_mode(&suite, &snapshot, &app.retriever, SearchMode::from(*mode))?;
-                    println!(
-                        "{:<28} {:<7} {:>7} {:>8.4} {:>8.4} {:>8.4} {:>9.4} {:>8.4} {:>8.2}",
-                        suite.name,
-                        f.mode,
-                        f.queries,
-                        f.ndcg_10,
-                        f.recall_1,
-                        f.recall_10,
-                        f.recall_100,
-                        f.mrr_10,
-                        f.latency_p50_ms
-                    );
-                    figures.push(f);
-                }
-                report.push(serde_json::json!({ "suite": suite.name, "split": split, "documents": suite.corpus.len(), "modes": figures }));
-            }
+            let options = clerk::eval::run::RunOptions {
+                split,
+                modes: modes.into_iter().map(SearchMode::from).collect(),
+                baseline,
+                progress: tty,
+            };
+            let outcome = clerk::eval::run::run(&app, &suites, &options)?;
+            print!("{}", clerk::eval::report::terminal(&outcome));
             if let Some(path) = json {
-                write_json(&path, &serde_json::json!({ "embedder": app.embedder.id(), "suites": report }))?;
+                write_json(&path, &outcome)?;
+            }
+            let report_path = match report {
+                Some(path) => Some(path),
+                None if suites.iter().any(|s| s.is_dir() && s.join("baseline.json").exists()) => {
+                    let dir = suites.iter().find(|s| s.join("baseline.json").exists()).map(|s| s.join("reports"));
+                    dir.map(|d| d.join(format!("eval-{}.md", chrono::Utc::now().format("%Y%m%d-%H%M%S"))))
+                }
+                None => None,
+            };
+            if let Some(path) = report_path {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+                }
+                std::fs::write(&path, clerk::eval::report::markdown(&outcome))
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("report: {}", path.display());
+            }
+            if !outcome.gate_failures().is_empty() {
+                return Ok(ExitCode::FAILURE);
             }
         }
         Command::Serve => serve(settings)?,

@@ -123,6 +123,31 @@ struct Act {
     weak_evidence: bool,
     /// The product the cited passage is about, when the question did not name one.
     product_hint: Option<String>,
+    /// Time spent in retrieval and in composing, when the knowledge base was asked.
+    retrieve_ms: f64,
+    compose_ms: f64,
+}
+
+/// Where one turn's time went, in milliseconds (for evals and benchmarks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct StageTimings {
+    pub understand_ms: f64,
+    /// Dialogue state and tool calls: everything in acting that is not retrieval or composing.
+    pub tools_ms: f64,
+    pub retrieve_ms: f64,
+    pub compose_ms: f64,
+    /// Committing the session, the turn and its gap.
+    pub store_ms: f64,
+    pub total_ms: f64,
+}
+
+/// What a turn shows an evaluator beyond the reply.
+#[derive(Debug, Clone, Default)]
+pub struct TurnTrace {
+    pub timings: StageTimings,
+    /// The slots the turn acted on (understood, then merged with the session), before a cited
+    /// passage's product is filled in.
+    pub slots: Slots,
 }
 
 impl Act {
@@ -220,10 +245,21 @@ impl Assistant {
     }
 
     pub fn turn(&self, request: TurnRequest) -> Result<Reply, TurnError> {
+        self.traced_turn(request).map(|(reply, _)| reply)
+    }
+
+    /// The understanding of a message on its own, without a session.
+    pub fn understand(&self, message: &str) -> crate::domain::turn::Understanding {
+        self.understander.understand(message)
+    }
+
+    /// One turn, with where its time went.
+    pub fn traced_turn(&self, request: TurnRequest) -> Result<(Reply, TurnTrace), TurnError> {
         let started = Instant::now();
         let message = validate(&request.message)?;
         let now = self.clock.now();
         let understood = self.understander.understand(message);
+        let understand_ms = started.elapsed().as_secs_f64() * 1000.0;
         let lang = reply_lang(message, understood.lang, request.locale);
         let mut session = self.session(request.session_id.as_deref(), request.customer_id.as_deref(), lang, now)?;
         session.lang = lang;
@@ -233,6 +269,7 @@ impl Assistant {
             session.pending.as_ref().filter(|p| p.slot == "order_proof").and_then(|_| dialogue::proof_in(message))
         });
 
+        let acting = Instant::now();
         let mut act = if session.handed_off && intent != Intent::Greeting {
             Act::said(say(
                 lang,
@@ -242,6 +279,8 @@ impl Assistant {
         } else {
             self.act(&mut session, message, intent, &slots, proof.as_deref(), lang, now)?
         };
+        let acting_ms = acting.elapsed().as_secs_f64() * 1000.0;
+        let acted_slots = slots.clone();
 
         if slots.product.is_none() && slots.sku.is_none() {
             slots.product = act.product_hint.take();
@@ -342,8 +381,17 @@ impl Assistant {
             reply: serde_json::to_value(&reply).unwrap_or_default(),
         };
         // Committed before the reply leaves: a gap survives a crash right after.
+        let storing = Instant::now();
         self.conversations.record_turn(&session, &record, gap.as_ref())?;
-        Ok(reply)
+        let timings = StageTimings {
+            understand_ms,
+            tools_ms: (acting_ms - act.retrieve_ms - act.compose_ms).max(0.0),
+            retrieve_ms: act.retrieve_ms,
+            compose_ms: act.compose_ms,
+            store_ms: storing.elapsed().as_secs_f64() * 1000.0,
+            total_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
+        Ok((reply, TurnTrace { timings, slots: acted_slots }))
     }
 
     /// The session to continue, or a new one. A session belongs to the customer who began it:
@@ -544,6 +592,7 @@ impl Assistant {
 
     /// Retrieval and an extractive answer, filtered to the product and code the turn names.
     fn knowledge(&self, message: &str, intent: Intent, slots: &Slots, lang: Lang) -> Result<Act, TurnError> {
+        let retrieving = Instant::now();
         let snapshot = self.snapshot()?;
         let mut query = message.to_string();
         if let Some(code) = &slots.fault_code
@@ -564,7 +613,10 @@ impl Assistant {
             let unfiltered = SearchRequest { filters: Filters::default(), ..request };
             evidence = self.retriever.evidence(&snapshot, &unfiltered)?.0;
         }
+        let retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
+        let composing = Instant::now();
         let composed: Composed = compose::compose(message, lang, &evidence, &self.thresholds);
+        let compose_ms = composing.elapsed().as_secs_f64() * 1000.0;
         let candidates = candidates_of(&evidence);
         let product_hint = composed
             .citations
@@ -578,6 +630,8 @@ impl Assistant {
             citations: composed.citations,
             evidence: candidates,
             weak_evidence: !composed.answered,
+            retrieve_ms,
+            compose_ms,
             ..Default::default()
         })
     }

@@ -8,8 +8,9 @@
 
 use super::{BenchError, Latency};
 use crate::app::{App, AppError};
+use crate::ask::assistant::Clock;
 use crate::domain::turn::Intent;
-use crate::eval::intents::{IntentCase, read_suite};
+use crate::eval::cases::{Case, read_suite};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -74,7 +75,8 @@ pub fn ask(app: &App, suite: &Path, options: &AskBenchOptions) -> Result<AskFigu
     let scratch = app.settings.data_dir.join("bench-scratch");
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).map_err(|e| BenchError::Io(format!("{}: {e}", scratch.display())))?;
-    let assistant = Arc::new(app.assistant_with_conversations(&scratch.join("conversations.sqlite"))?);
+    let clock = app.settings.server.fixed_now.map(Clock::Fixed).unwrap_or(Clock::System);
+    let assistant = Arc::new(app.assistant_with(app.commerce()?, &scratch.join("conversations.sqlite"), clock)?);
     let mut server_settings = app.settings.server.clone();
     server_settings.rate_limit_per_sec = 0.0;
     server_settings.session_secret = Some(secret);
@@ -127,7 +129,7 @@ pub fn ask(app: &App, suite: &Path, options: &AskBenchOptions) -> Result<AskFigu
 /// since order and points answers need a signed-in shopper to reach the tools at all.
 fn questions(
     app: &App,
-    cases: &[IntentCase],
+    cases: &[Case],
     intents: &[Intent],
     secret: &str,
     expires: i64,

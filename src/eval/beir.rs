@@ -229,9 +229,22 @@ pub fn score_mode(
     retriever: &Retriever,
     mode: SearchMode,
 ) -> Result<ModeFigures, EvalError> {
+    score_queries(&suite.queries, &suite.qrels, snapshot, retriever, mode)
+}
+
+/// Scores `queries` (id, text) against their judgements. A judged id may name a document or
+/// a chunk: a hit counts under its chunk id when that is judged, else under its document.
+pub fn score_queries(
+    queries: &[(String, String)],
+    qrels: &HashMap<String, HashMap<String, u32>>,
+    snapshot: &Snapshot,
+    retriever: &Retriever,
+    mode: SearchMode,
+) -> Result<ModeFigures, EvalError> {
     let (mut ndcg, mut r1, mut r5, mut r10, mut r100, mut mrr) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    let mut latencies = Vec::with_capacity(suite.queries.len());
-    for (qid, text) in &suite.queries {
+    let mut latencies = Vec::with_capacity(queries.len());
+    let no_judgements = HashMap::new();
+    for (qid, text) in queries {
         let request = SearchRequest { query: text.clone(), k: 100, mode, filters: Filters::default() };
         let started = Instant::now();
         let hits = match retriever.search(snapshot, &request) {
@@ -240,9 +253,13 @@ pub fn score_mode(
             Err(e) => return Err(e.into()),
         };
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        let judged = qrels.get(qid).unwrap_or(&no_judgements);
         let mut seen = HashSet::new();
-        let ranked: Vec<String> = hits.into_iter().map(|h| h.doc_id).filter(|d| seen.insert(d.clone())).collect();
-        let judged = &suite.qrels[qid];
+        let ranked: Vec<String> = hits
+            .into_iter()
+            .map(|h| if judged.contains_key(&h.chunk_id) { h.chunk_id } else { h.doc_id })
+            .filter(|d| seen.insert(d.clone()))
+            .collect();
         ndcg += ndcg_at(&ranked, judged, 10);
         r1 += recall_at(&ranked, judged, 1);
         r5 += recall_at(&ranked, judged, 5);
@@ -251,10 +268,10 @@ pub fn score_mode(
         mrr += mrr_at(&ranked, judged, 10);
     }
     latencies.sort_by(f64::total_cmp);
-    let n = suite.queries.len().max(1) as f64;
+    let n = queries.len().max(1) as f64;
     Ok(ModeFigures {
         mode: mode.as_str(),
-        queries: suite.queries.len(),
+        queries: queries.len(),
         ndcg_10: ndcg / n,
         recall_1: r1 / n,
         recall_5: r5 / n,

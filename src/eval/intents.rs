@@ -1,10 +1,11 @@
-//! Intent and slot suites: JSON Lines cases `{"id","question","locale"?,"intent"?,"slots"?}`
-//! (CONTRACT.md "Evals") scored through an [`Understander`]: intent accuracy, macro-F1, a
+//! Intent and slot scoring of suite cases (`eval::cases`), through an [`Understander`] or from
+//! whole turns: intent accuracy, macro-F1, a
 //! confusion table, slot accuracy with spurious slots counted, calibration by confidence
 //! bucket, and the failures. Also the Bitext customer-support benchmark, its 27 intents
 //! mapped onto ours by `evals/bitext-intents.toml`.
 
 use super::beir::EvalError;
+use super::cases::Case;
 use crate::ask::understand::{Bucket, Understander, calibration_buckets};
 use crate::domain::turn::Intent;
 use serde::{Deserialize, Serialize};
@@ -12,29 +13,6 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// One case of a suite; fields other suites use (`relevant`, `expect`, ...) are ignored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IntentCase {
-    pub id: String,
-    pub question: String,
-    pub locale: Option<String>,
-    pub intent: Option<Intent>,
-    /// Expected slots, normalised as `Slots` serialises them; `None` leaves slots unscored.
-    pub slots: Option<Map<String, Value>>,
-}
-
-#[derive(Deserialize)]
-struct CaseLine {
-    id: String,
-    question: String,
-    #[serde(default)]
-    locale: Option<String>,
-    #[serde(default)]
-    intent: Option<String>,
-    #[serde(default)]
-    slots: Option<Map<String, Value>>,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IntentScore {
@@ -81,96 +59,101 @@ pub struct IntentReport {
     pub failures: Vec<Failure>,
 }
 
-/// Reads a JSON-Lines suite; blank lines are skipped, an unknown intent is an error.
-pub fn read_suite(path: &Path) -> Result<Vec<IntentCase>, EvalError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: path.into(), source })?;
-    let mut cases = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let format = |message: String| EvalError::Format { path: path.into(), line: i + 1, message };
-        let case: CaseLine = serde_json::from_str(line).map_err(|e| format(e.to_string()))?;
-        let intent = match case.intent {
-            Some(name) => Some(Intent::parse(&name).ok_or_else(|| format(format!("unknown intent {name:?}")))?),
-            None => None,
-        };
-        cases.push(IntentCase { id: case.id, question: case.question, locale: case.locale, intent, slots: case.slots });
-    }
-    Ok(cases)
-}
-
 /// Labelled cases as training examples (e.g. a benchmark's train split).
-pub fn as_training(cases: &[IntentCase]) -> Vec<(String, Intent)> {
+pub fn as_training(cases: &[Case]) -> Vec<(String, Intent)> {
     cases.iter().filter_map(|c| c.intent.map(|i| (c.question.clone(), i))).collect()
 }
 
-pub fn score(suite: &str, cases: &[IntentCase], understander: &Understander) -> IntentReport {
-    let mut cells: BTreeMap<(Intent, Intent), usize> = BTreeMap::new();
-    let mut outcomes = Vec::new();
-    let (mut slot_expected, mut slot_correct, mut spurious_slots) = (0, 0, 0);
-    let mut failures = Vec::new();
+pub fn score(suite: &str, cases: &[Case], understander: &Understander) -> IntentReport {
+    let mut tally = IntentTally::default();
     for case in cases {
         let got = understander.understand(&case.question);
+        tally.add(case, got.intent, got.confidence, &got.slots);
+    }
+    tally.report(suite)
+}
+
+/// Intent and slot outcomes, case by case, for one report.
+#[derive(Debug, Default, Clone)]
+pub struct IntentTally {
+    cases: usize,
+    cells: BTreeMap<(Intent, Intent), usize>,
+    outcomes: Vec<(f32, bool)>,
+    slot_expected: usize,
+    slot_correct: usize,
+    spurious_slots: usize,
+    failures: Vec<Failure>,
+}
+
+impl IntentTally {
+    /// Scores what the system understood of one case; returns whether intent and slots were right.
+    pub fn add(&mut self, case: &Case, intent: Intent, confidence: f32, slots: &crate::domain::turn::Slots) -> bool {
+        self.cases += 1;
         let mut slot_errors = Vec::new();
         if let Some(expected) = &case.slots {
-            let predicted = slot_map(&got.slots);
+            let predicted = slot_map(slots);
             for (key, want) in expected {
-                slot_expected += 1;
+                self.slot_expected += 1;
                 match predicted.get(key) {
-                    Some(have) if same_value(have, want) => slot_correct += 1,
+                    Some(have) if same_value(have, want) => self.slot_correct += 1,
                     Some(have) => slot_errors.push(format!("{key}: expected {want}, got {have}")),
                     None => slot_errors.push(format!("{key}: expected {want}, got nothing")),
                 }
             }
             for (key, have) in predicted.iter().filter(|(k, _)| !expected.contains_key(*k)) {
-                spurious_slots += 1;
+                self.spurious_slots += 1;
                 slot_errors.push(format!("spurious {key}: {have}"));
             }
         }
-        let intent_right = case.intent.is_none_or(|want| want == got.intent);
+        let intent_right = case.intent.is_none_or(|want| want == intent);
         if let Some(want) = case.intent {
-            *cells.entry((want, got.intent)).or_default() += 1;
-            outcomes.push((got.confidence, intent_right));
+            *self.cells.entry((want, intent)).or_default() += 1;
+            self.outcomes.push((confidence, intent_right));
         }
-        if !intent_right || !slot_errors.is_empty() {
-            failures.push(Failure {
+        let right = intent_right && slot_errors.is_empty();
+        if !right {
+            self.failures.push(Failure {
                 id: case.id.clone(),
                 question: case.question.clone(),
                 expected: case.intent,
-                predicted: got.intent,
-                confidence: got.confidence,
+                predicted: intent,
+                confidence,
                 slot_errors,
             });
         }
+        right
     }
-    let intent_cases = outcomes.len();
-    let right = outcomes.iter().filter(|o| o.1).count();
-    let per_intent = per_intent_scores(&cells);
-    let mut confusion: Vec<Confusion> = cells
-        .iter()
-        .filter(|((e, p), _)| e != p)
-        .map(|(&(expected, predicted), &count)| Confusion { expected, predicted, count })
-        .collect();
-    confusion.sort_by_key(|c| std::cmp::Reverse(c.count));
-    IntentReport {
-        suite: suite.to_string(),
-        cases: cases.len(),
-        intent_cases,
-        intent_accuracy: share(right, intent_cases),
-        macro_f1: if per_intent.is_empty() {
-            0.0
-        } else {
-            per_intent.iter().map(|s| s.f1).sum::<f64>() / per_intent.len() as f64
-        },
-        per_intent,
-        confusion,
-        slot_expected,
-        slot_correct,
-        slot_accuracy: share(slot_correct, slot_expected),
-        spurious_slots,
-        calibration: calibration_buckets(outcomes.into_iter()),
-        failures,
+
+    pub fn report(self, suite: &str) -> IntentReport {
+        let intent_cases = self.outcomes.len();
+        let right = self.outcomes.iter().filter(|o| o.1).count();
+        let per_intent = per_intent_scores(&self.cells);
+        let mut confusion: Vec<Confusion> = self
+            .cells
+            .iter()
+            .filter(|((e, p), _)| e != p)
+            .map(|(&(expected, predicted), &count)| Confusion { expected, predicted, count })
+            .collect();
+        confusion.sort_by_key(|c| std::cmp::Reverse(c.count));
+        IntentReport {
+            suite: suite.to_string(),
+            cases: self.cases,
+            intent_cases,
+            intent_accuracy: share(right, intent_cases),
+            macro_f1: if per_intent.is_empty() {
+                0.0
+            } else {
+                per_intent.iter().map(|s| s.f1).sum::<f64>() / per_intent.len() as f64
+            },
+            per_intent,
+            confusion,
+            slot_expected: self.slot_expected,
+            slot_correct: self.slot_correct,
+            slot_accuracy: share(self.slot_correct, self.slot_expected),
+            spurious_slots: self.spurious_slots,
+            calibration: calibration_buckets(self.outcomes.into_iter()),
+            failures: self.failures,
+        }
     }
 }
 
@@ -208,7 +191,7 @@ fn same_value(have: &Value, want: &Value) -> bool {
     have == want || text(have) == text(want)
 }
 
-fn share(part: usize, whole: usize) -> f64 {
+pub fn share(part: usize, whole: usize) -> f64 {
     if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
 }
 
@@ -308,7 +291,7 @@ struct BitextLine {
 }
 
 /// `<dir>/<split>.jsonl` as cases labelled with our intents; an unmapped label is an error.
-pub fn read_bitext(dir: &Path, split: &str, mapping: &BitextMapping) -> Result<Vec<IntentCase>, EvalError> {
+pub fn read_bitext(dir: &Path, split: &str, mapping: &BitextMapping) -> Result<Vec<Case>, EvalError> {
     let path: PathBuf = dir.join(format!("{split}.jsonl"));
     let text = std::fs::read_to_string(&path).map_err(|source| EvalError::Io { path: path.clone(), source })?;
     let mut cases = Vec::new();
@@ -319,12 +302,13 @@ pub fn read_bitext(dir: &Path, split: &str, mapping: &BitextMapping) -> Result<V
             .intents
             .get(&row.intent)
             .ok_or_else(|| format(format!("Bitext intent {:?} is not in the mapping", row.intent)))?;
-        cases.push(IntentCase {
+        cases.push(Case {
             id: row.id,
             question: row.text,
             locale: Some("en".into()),
             intent: Some(intent),
             slots: None,
+            ..Default::default()
         });
     }
     Ok(cases)
@@ -385,24 +369,6 @@ mod tests {
     }
 
     #[test]
-    fn suites_read_and_reject_unknown_intents() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("suite.jsonl");
-        std::fs::write(
-            &path,
-            "{\"id\":\"a\",\"question\":\"where is 202611150123\",\"intent\":\"order_status\",\"slots\":{\"order_id\":\"202611150123\"}}\n\n{\"id\":\"b\",\"question\":\"hi\",\"expect\":[\"hello\"]}\n",
-        )
-        .expect("write");
-        let cases = read_suite(&path).expect("reads");
-        assert_eq!(cases.len(), 2);
-        assert_eq!(cases[0].intent, Some(Intent::OrderStatus));
-        assert_eq!(cases[1].intent, None);
-        std::fs::write(&path, "{\"id\":\"a\",\"question\":\"x\",\"intent\":\"smalltalk\"}\n").expect("write");
-        let err = read_suite(&path).expect_err("unknown intent").to_string();
-        assert!(err.contains(":1:") && err.contains("smalltalk"), "{err}");
-    }
-
-    #[test]
     fn scores_intents_slots_and_spurious_slots() {
         let mut examples: Vec<(String, Intent)> = Vec::new();
         for i in 0..6 {
@@ -413,26 +379,29 @@ mod tests {
         let u = Understander::train(examples, &catalog()).expect("trains");
         let slots = |v: Value| v.as_object().cloned();
         let cases = vec![
-            IntentCase {
+            Case {
                 id: "1".into(),
                 question: "where is my parcel 202611150123".into(),
                 locale: None,
                 intent: Some(Intent::OrderStatus),
                 slots: slots(serde_json::json!({"order_id": "202611150123"})),
+                ..Default::default()
             },
-            IntentCase {
+            Case {
                 id: "2".into(),
                 question: "how much does the black kettle cost".into(),
                 locale: None,
                 intent: Some(Intent::PriceQuote),
                 slots: slots(serde_json::json!({"product": "HH-KT100"})),
+                ..Default::default()
             },
-            IntentCase {
+            Case {
                 id: "3".into(),
                 question: "hello there".into(),
                 locale: None,
                 intent: Some(Intent::OrderStatus),
                 slots: None,
+                ..Default::default()
             },
         ];
         let report = score("toy", &cases, &u);
@@ -485,7 +454,7 @@ mod tests {
     #[ignore = "needs CLERK_INTENT_SUITE"]
     fn intent_suite() {
         let path = PathBuf::from(std::env::var_os("CLERK_INTENT_SUITE").expect("CLERK_INTENT_SUITE"));
-        let cases = read_suite(&path).expect("suite");
+        let cases = crate::eval::cases::read_suite(&path).expect("suite");
         let u = Understander::load(&repo("ingest/intents"), &catalog()).expect("exemplars");
         let report = score(&path.display().to_string(), &cases, &u);
         println!("{}", report.render(200));
