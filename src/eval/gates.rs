@@ -6,7 +6,8 @@
 //!            "all/out_of_scope_answered": {"max": 0}}}
 //! ```
 //! A gate fails when its figure is missing, below `min`, above `max`, or worse than
-//! `baseline` by more than `tolerance` (worse is lower, or higher for a gate with `max`).
+//! `baseline` by more than `tolerance` (worse is lower; higher for a gate with `max` or
+//! `lower_is_better`). `target` records a goal not yet reached: reported, never failing.
 
 use super::beir::EvalError;
 use chrono::{DateTime, Utc};
@@ -25,6 +26,25 @@ pub struct Gate {
     pub baseline: Option<f64>,
     #[serde(default)]
     pub tolerance: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lower_is_better: bool,
+}
+
+impl Gate {
+    pub fn lower_is_better(&self) -> bool {
+        self.lower_is_better || self.max.is_some()
+    }
+
+    /// Whether `value` reaches the target (true when there is none).
+    pub fn target_met(&self, value: f64) -> bool {
+        match self.target {
+            None => true,
+            Some(target) if self.lower_is_better() => value <= target,
+            Some(target) => value >= target,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -92,7 +112,7 @@ fn verdict(figure: &str, value: Option<f64>, gate: &Gate) -> Option<String> {
     {
         return Some(format!("{figure} is {value:.4}, above the maximum {max}"));
     }
-    let lower_is_better = gate.max.is_some();
+    let lower_is_better = gate.lower_is_better();
     if let Some(baseline) = gate.baseline {
         let fell = if lower_is_better { value - baseline } else { baseline - value };
         // A hair of slack so a figure equal to baseline - tolerance in decimal still holds.
@@ -111,7 +131,18 @@ mod tests {
     use super::*;
 
     fn gate(min: Option<f64>, max: Option<f64>, baseline: Option<f64>, tolerance: f64) -> Gate {
-        Gate { min, max, baseline, tolerance }
+        Gate { min, max, baseline, tolerance, target: None, lower_is_better: false }
+    }
+
+    #[test]
+    fn a_count_that_should_shrink_fails_when_it_grows_and_targets_never_fail() {
+        let counted = Gate { baseline: Some(12.0), lower_is_better: true, target: Some(0.0), ..gate(None, None, None, 0.0) };
+        let baseline = Baseline { now: None, gates: BTreeMap::from([("oos".to_string(), counted.clone())]) };
+        let at = |v: f64| check(&baseline, &BTreeMap::from([("oos".to_string(), v)]))[0].failure.clone();
+        assert_eq!(at(12.0), None);
+        assert_eq!(at(3.0), None);
+        assert!(at(13.0).is_some_and(|f| f.contains("oos fell from 12.0000 to 13.0000")));
+        assert!(!counted.target_met(3.0) && counted.target_met(0.0));
     }
 
     #[test]

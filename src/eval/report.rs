@@ -123,6 +123,17 @@ pub fn terminal(report: &EvalReport) -> String {
     for skipped in &report.skipped {
         let _ = writeln!(out, "skipped {skipped}");
     }
+    let unmet: Vec<String> = report
+        .gates
+        .iter()
+        .filter_map(|g| {
+            let (value, target) = (g.value?, g.gate.target?);
+            (!g.gate.target_met(value)).then(|| format!("{} {value:.4} (target {target})", g.figure))
+        })
+        .collect();
+    if !unmet.is_empty() {
+        let _ = writeln!(out, "targets not yet met: {}", unmet.join(", "));
+    }
     if !report.gates.is_empty() {
         let failures = report.gate_failures();
         if failures.is_empty() {
@@ -148,7 +159,7 @@ pub fn markdown(report: &EvalReport) -> String {
     let _ = writeln!(out, "# Eval report\n");
     let _ = writeln!(out, "Embedder `{}`; clock {}.\n", report.embedder, report.now.format("%Y-%m-%d %H:%M UTC"));
     if !report.gates.is_empty() {
-        let _ = writeln!(out, "## Gates\n\n| figure | value | gate | verdict |\n|---|---|---|---|");
+        let _ = writeln!(out, "## Gates\n\n| figure | value | gate | target | verdict |\n|---|---|---|---|---|");
         for g in &report.gates {
             let bound = match (g.gate.min, g.gate.max) {
                 (Some(min), _) => format!("≥ {min}"),
@@ -158,7 +169,12 @@ pub fn markdown(report: &EvalReport) -> String {
             let against = g.gate.baseline.map(|b| format!(" baseline {b} ± {}", g.gate.tolerance)).unwrap_or_default();
             let value = g.value.map_or_else(|| "missing".to_string(), |v| format!("{v:.4}"));
             let verdict = g.failure.as_deref().map_or_else(|| "held".to_string(), |f| format!("**FAILED**: {f}"));
-            let _ = writeln!(out, "| `{}` | {value} | {bound}{against} | {} |", g.figure, md_escape(&verdict));
+            let target = match (g.gate.target, g.value) {
+                (Some(t), Some(v)) if g.gate.target_met(v) => format!("{t} (met)"),
+                (Some(t), _) => format!("{t} (not yet)"),
+                (None, _) => String::new(),
+            };
+            let _ = writeln!(out, "| `{}` | {value} | {bound}{against} | {target} | {} |", g.figure, md_escape(&verdict));
         }
         out.push('\n');
     }

@@ -247,12 +247,15 @@ fn run_questions(
     let scratch = app.settings.data_dir.join("eval-run");
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).map_err(|source| EvalError::Io { path: scratch.clone(), source })?;
+    // Understanding-only suites need no index; the others get one built if there is none.
+    let needs_index = suites.iter().flat_map(|(_, c)| c).any(|c| !c.understanding_only());
     let snapshot = match app.snapshot() {
-        Ok(snapshot) => snapshot,
-        Err(AppError::NoIndex(_)) => {
+        Ok(snapshot) => Some(snapshot),
+        Err(AppError::NoIndex(_)) if needs_index => {
             app.ingest(None, options.progress)?;
-            app.snapshot()?
+            Some(app.snapshot()?)
         }
+        Err(AppError::NoIndex(_)) => None,
         Err(e) => return Err(e.into()),
     };
     let commerce = app.scratch_commerce(&scratch)?;
@@ -292,7 +295,7 @@ fn run_questions(
         groups.push(("all".into(), outcomes.iter().collect(), suites.iter().flat_map(|(_, c)| c.iter()).collect()));
     }
     for (name, group, cases) in groups {
-        let suite_report = question_report(&name, &group, &cases, &case_index, &snapshot, app, options)?;
+        let suite_report = question_report(&name, &group, &cases, &case_index, snapshot.as_ref(), app, options)?;
         insert_turns(&mut report.figures, &name, &suite_report.all);
         for (lang, f) in &suite_report.by_lang {
             insert_turns(&mut report.figures, &format!("{name}/{lang}"), f);
@@ -325,7 +328,7 @@ fn question_report(
     group: &[&CaseOutcome],
     cases: &[&Case],
     case_index: &HashMap<(String, String), &Case>,
-    snapshot: &crate::ports::Snapshot,
+    snapshot: Option<&crate::ports::Snapshot>,
     app: &App,
     options: &RunOptions,
 ) -> Result<QuestionSuiteReport, RunError> {
@@ -342,7 +345,7 @@ fn question_report(
     let qrels: HashMap<String, HashMap<String, u32>> =
         judged.iter().map(|c| (c.id.clone(), c.relevant.iter().map(|d| (d.clone(), 1)).collect())).collect();
     let mut retrieval = Vec::new();
-    if !queries.is_empty() {
+    if let Some(snapshot) = snapshot.filter(|_| !queries.is_empty()) {
         for &mode in &options.modes {
             retrieval.push(score_queries(&queries, &qrels, snapshot, &app.retriever, mode)?);
         }

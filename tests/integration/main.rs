@@ -4,6 +4,7 @@
 mod answer;
 mod common;
 mod embedding;
+mod eval;
 mod ingest;
 mod search;
 mod server;
