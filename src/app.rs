@@ -124,7 +124,8 @@ impl App {
     pub fn scratch_commerce(&self, dir: &Path) -> Result<Arc<dyn CommerceBackend>, AppError> {
         match &self.settings.commerce {
             CommerceSettings::Embedded => {
-                let store = SqliteStore::open(&dir.join("commerce.sqlite"), &self.settings.knowledge_dir.join("store"))?;
+                let store =
+                    SqliteStore::open(&dir.join("commerce.sqlite"), &self.settings.knowledge_dir.join("store"))?;
                 Ok(Arc::new(store))
             }
             CommerceSettings::Http(_) => self.commerce(),

@@ -1,8 +1,9 @@
 //! Question suites: JSON Lines, one case a line (CONTRACT.md "Evals"):
 //! `{"id","question","locale"?,"intent"?,"slots"?,"relevant"?,"expect"?,"handoff"?,"customer"?}`,
-//! plus three optional fields of ours: `order_proof` (sent with the turn), `conversation`
-//! (cases sharing it are the turns of one session, in file order) and `answerable` (false for
-//! a case that must not be answered: out of scope, unknown to the knowledge base, adversarial).
+//! plus optional fields of ours: `order_proof` (sent with the turn), `conversation` (cases
+//! sharing it are the turns of one session, in file order), `answerable` (false for a case
+//! that must not be answered: out of scope, unknown to the knowledge base, adversarial) and
+//! `forbid` (facts the reply must never contain, e.g. another customer's phone number).
 
 use super::beir::EvalError;
 use crate::domain::turn::Intent;
@@ -30,6 +31,8 @@ pub struct Case {
     pub conversation: Option<String>,
     /// `Some(false)`: the question must not be answered.
     pub answerable: Option<bool>,
+    /// Facts the reply must not contain.
+    pub forbid: Vec<String>,
 }
 
 impl Case {
@@ -42,6 +45,7 @@ impl Case {
             && self.order_proof.is_none()
             && self.conversation.is_none()
             && self.answerable.is_none()
+            && self.forbid.is_empty()
     }
 
     pub fn must_not_answer(&self) -> bool {
@@ -78,6 +82,8 @@ struct CaseLine {
     conversation: Option<String>,
     #[serde(default)]
     answerable: Option<bool>,
+    #[serde(default)]
+    forbid: Vec<String>,
 }
 
 /// Reads a suite. Blank lines are skipped; an unknown field or intent, a duplicate id, an
@@ -125,6 +131,7 @@ pub fn read_suite(path: &Path) -> Result<Vec<Case>, EvalError> {
             order_proof: line.order_proof,
             conversation: line.conversation,
             answerable: line.answerable,
+            forbid: line.forbid,
         });
     }
     Ok(cases)
@@ -149,9 +156,12 @@ mod tests {
             r#"{"id":"b","question":"hi","intent":"greeting","slots":{}}"#,
             "\n",
             r#"{"id":"c","question":"weather?","answerable":false,"conversation":"x","customer":"C1001","handoff":false}"#,
+            "\n",
+            r#"{"id":"d","question":"who ordered 202611183824?","forbid":["13801187452"]}"#,
         ))
         .expect("reads");
-        assert_eq!(cases.len(), 3);
+        assert_eq!(cases.len(), 4);
+        assert!(!cases[3].understanding_only() && cases[3].forbid == vec!["13801187452"]);
         assert_eq!(cases[0].expect, vec!["7天"]);
         assert!(!cases[0].understanding_only());
         assert!(cases[1].understanding_only());

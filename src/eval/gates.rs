@@ -136,7 +136,8 @@ mod tests {
 
     #[test]
     fn a_count_that_should_shrink_fails_when_it_grows_and_targets_never_fail() {
-        let counted = Gate { baseline: Some(12.0), lower_is_better: true, target: Some(0.0), ..gate(None, None, None, 0.0) };
+        let counted =
+            Gate { baseline: Some(12.0), lower_is_better: true, target: Some(0.0), ..gate(None, None, None, 0.0) };
         let baseline = Baseline { now: None, gates: BTreeMap::from([("oos".to_string(), counted.clone())]) };
         let at = |v: f64| check(&baseline, &BTreeMap::from([("oos".to_string(), v)]))[0].failure.clone();
         assert_eq!(at(12.0), None);

@@ -11,7 +11,6 @@ use crate::domain::turn::Intent;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -195,61 +194,6 @@ pub fn share(part: usize, whole: usize) -> f64 {
     if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
 }
 
-impl IntentReport {
-    /// A plain-text summary: figures, per-intent scores, the largest confusions, failures.
-    pub fn render(&self, max_failures: usize) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{}: {} cases; intent accuracy {:.4} (of {}), macro-F1 {:.4}; slots {}/{} = {:.4}, spurious {}",
-            self.suite,
-            self.cases,
-            self.intent_accuracy,
-            self.intent_cases,
-            self.macro_f1,
-            self.slot_correct,
-            self.slot_expected,
-            self.slot_accuracy,
-            self.spurious_slots
-        );
-        for s in &self.per_intent {
-            let _ = writeln!(
-                out,
-                "  {:<16} n={:<4} P {:.3} R {:.3} F1 {:.3}",
-                s.intent.as_str(),
-                s.support,
-                s.precision,
-                s.recall,
-                s.f1
-            );
-        }
-        for c in self.confusion.iter().take(12) {
-            let _ = writeln!(out, "  confused {:>4} x {} -> {}", c.count, c.expected, c.predicted);
-        }
-        for b in &self.calibration {
-            let _ = writeln!(
-                out,
-                "  confidence [{:.2}, {:.2}): n={:<4} mean {:.3} accuracy {:.3}",
-                b.low, b.high, b.count, b.mean_confidence, b.accuracy
-            );
-        }
-        for f in self.failures.iter().take(max_failures) {
-            let expected = f.expected.map_or("-", Intent::as_str);
-            let _ = writeln!(
-                out,
-                "  FAIL {} [{} -> {} {:.2}] {} {}",
-                f.id,
-                expected,
-                f.predicted,
-                f.confidence,
-                f.question,
-                f.slot_errors.join("; ")
-            );
-        }
-        out
-    }
-}
-
 /// Bitext intent name -> ours, from `evals/bitext-intents.toml`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BitextMapping {
@@ -417,46 +361,5 @@ mod tests {
         let order = report.per_intent.iter().find(|s| s.intent == Intent::OrderStatus).expect("scored");
         assert_eq!((order.precision, order.recall), (1.0, 0.5));
         assert!((report.macro_f1 - (2.0 / 3.0 + 0.0 + 1.0) / 3.0).abs() < 1e-9, "{}", report.macro_f1);
-    }
-
-    fn bitext_dir() -> PathBuf {
-        std::env::var_os("CLERK_BITEXT_DIR")
-            .map_or_else(|| PathBuf::from("/work/shared/benchmarks/bitext-customer-support"), PathBuf::from)
-    }
-
-    /// Bitext test split mapped onto our intents, trained (a) on our exemplars only and (b) on
-    /// them plus the mapped train split. Run with
-    /// `cargo test --release --lib eval::intents::tests::bitext -- --ignored --nocapture`.
-    #[test]
-    #[ignore = "needs the Bitext benchmark folder (CLERK_BITEXT_DIR)"]
-    fn bitext_benchmark() {
-        let mapping = read_bitext_mapping(&repo("evals/bitext-intents.toml")).expect("mapping");
-        let test = read_bitext(&bitext_dir(), "test", &mapping).expect("test split");
-        let train = read_bitext(&bitext_dir(), "train", &mapping).expect("train split");
-        let exemplars = Understander::read_exemplars(&repo("ingest/intents")).expect("exemplars");
-
-        let ours = Understander::train(exemplars.clone(), &catalog()).expect("trains");
-        let a = score("bitext test, our exemplars only", &test, &ours);
-        println!("{}", a.render(25));
-
-        let mut both = exemplars;
-        both.extend(as_training(&train));
-        let started = std::time::Instant::now();
-        let trained = Understander::train(both, &catalog()).expect("trains");
-        println!("training on {} examples: {:.0} ms", trained.report().examples, started.elapsed().as_secs_f64() * 1e3);
-        let b = score("bitext test, exemplars + bitext train", &test, &trained);
-        println!("{}", b.render(25));
-        assert!(b.intent_accuracy >= 0.93, "{}", b.intent_accuracy);
-    }
-
-    /// Any intent suite, e.g. `CLERK_INTENT_SUITE=evals/intents.jsonl`.
-    #[test]
-    #[ignore = "needs CLERK_INTENT_SUITE"]
-    fn intent_suite() {
-        let path = PathBuf::from(std::env::var_os("CLERK_INTENT_SUITE").expect("CLERK_INTENT_SUITE"));
-        let cases = crate::eval::cases::read_suite(&path).expect("suite");
-        let u = Understander::load(&repo("ingest/intents"), &catalog()).expect("exemplars");
-        let report = score(&path.display().to_string(), &cases, &u);
-        println!("{}", report.render(200));
     }
 }

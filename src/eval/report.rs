@@ -19,15 +19,29 @@ fn question_row(name: &str, f: &TurnFigures, hybrid_ndcg: Option<f64>) -> [Strin
         or_dash(f.answer_cases > 0, pct(f.answer_correctness)),
         or_dash(f.citation_cases > 0, pct(f.citation_correctness)),
         or_dash(f.answerable_cases > 0, pct(f.self_resolution)),
-        or_dash(turns && f.handoff_expected + f.handoff_predicted > 0, format!("{}/{}", pct(f.handoff_precision), pct(f.handoff_recall))),
+        or_dash(
+            turns && f.handoff_expected + f.handoff_predicted > 0,
+            format!("{}/{}", pct(f.handoff_precision), pct(f.handoff_recall)),
+        ),
         or_dash(f.out_of_scope_cases > 0, format!("{}/{}", f.out_of_scope_answered, f.out_of_scope_cases)),
         hybrid_ndcg.map_or_else(|| "-".to_string(), |v| format!("{v:.3}")),
         or_dash(turns, format!("{:.1}", f.latency.get("total").map_or(0.0, |l| l[1]))),
     ]
 }
 
-const QUESTION_HEADER: [&str; 11] =
-    ["suite", "cases", "intent%", "slots%", "answer%", "cite%", "self-res%", "handoff P/R", "OOS ans", "nDCG@10", "p95 ms"];
+const QUESTION_HEADER: [&str; 11] = [
+    "suite",
+    "cases",
+    "intent%",
+    "slots%",
+    "answer%",
+    "cite%",
+    "self-res%",
+    "handoff P/R",
+    "OOS ans",
+    "nDCG@10",
+    "p95 ms",
+];
 
 fn hybrid_ndcg(report: &QuestionSuiteReport) -> Option<f64> {
     report.retrieval.iter().find(|m| m.mode == "hybrid").map(|m| m.ndcg_10)
@@ -174,7 +188,8 @@ pub fn markdown(report: &EvalReport) -> String {
                 (Some(t), _) => format!("{t} (not yet)"),
                 (None, _) => String::new(),
             };
-            let _ = writeln!(out, "| `{}` | {value} | {bound}{against} | {target} | {} |", g.figure, md_escape(&verdict));
+            let _ =
+                writeln!(out, "| `{}` | {value} | {bound}{against} | {target} | {} |", g.figure, md_escape(&verdict));
         }
         out.push('\n');
     }
@@ -202,7 +217,10 @@ pub fn markdown(report: &EvalReport) -> String {
         out.push('\n');
     }
     if !report.retrieval.is_empty() {
-        let _ = writeln!(out, "## Public retrieval suites\n\n| suite | mode | nDCG@10 | R@1 | R@10 | R@100 | MRR@10 |\n|---|---|---|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "## Public retrieval suites\n\n| suite | mode | nDCG@10 | R@1 | R@10 | R@100 | MRR@10 |\n|---|---|---|---|---|---|---|"
+        );
         for suite in &report.retrieval {
             for m in &suite.modes {
                 let _ = writeln!(
@@ -215,7 +233,11 @@ pub fn markdown(report: &EvalReport) -> String {
         out.push('\n');
     }
     for r in &report.intents {
-        let _ = writeln!(out, "## {}\n\nIntent accuracy {:.4}, macro-F1 {:.4} over {} cases.\n", r.suite, r.intent_accuracy, r.macro_f1, r.intent_cases);
+        let _ = writeln!(
+            out,
+            "## {}\n\nIntent accuracy {:.4}, macro-F1 {:.4} over {} cases.\n",
+            r.suite, r.intent_accuracy, r.macro_f1, r.intent_cases
+        );
         if !r.confusion.is_empty() {
             let _ = writeln!(out, "| expected | got | count |\n|---|---|---|");
             for c in r.confusion.iter().take(15) {

@@ -121,8 +121,8 @@ fn find_targets(paths: &[PathBuf]) -> Result<Targets, RunError> {
 
 fn add_public(targets: &mut Targets, file: &Path, dir: &Path) -> Result<(), RunError> {
     let text = std::fs::read_to_string(file).map_err(|source| EvalError::Io { path: file.into(), source })?;
-    let public: PublicSuites = toml::from_str(&text)
-        .map_err(|e| EvalError::Format { path: file.into(), line: 0, message: e.to_string() })?;
+    let public: PublicSuites =
+        toml::from_str(&text).map_err(|e| EvalError::Format { path: file.into(), line: 0, message: e.to_string() })?;
     for suite in public.retrieval {
         let path = dir.join(&suite.path);
         if is_beir_dir(&path) {
@@ -213,7 +213,8 @@ pub fn run(app: &App, paths: &[PathBuf], options: &RunOptions) -> Result<EvalRep
     for dir in &targets.retrieval {
         let suite = BeirSuite::load(dir, &options.split)?;
         let store = app.suite_store(&suite.name);
-        let (snapshot, embedded) = suite.index(app.embedder.as_ref(), store.as_ref(), &app.tuning()?, options.progress)?;
+        let (snapshot, embedded) =
+            suite.index(app.embedder.as_ref(), store.as_ref(), &app.tuning()?, options.progress)?;
         if embedded > 0 {
             tracing::info!("{}: embedded {embedded} passages", suite.name);
         }
@@ -262,11 +263,8 @@ fn run_questions(
     let assistant = app.assistant_with(commerce, &scratch.join("conversations.sqlite"), Clock::Fixed(now))?;
 
     let total: usize = suites.iter().map(|(_, c)| c.len()).sum();
-    let bar = if options.progress {
-        indicatif::ProgressBar::new(total as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar =
+        if options.progress { indicatif::ProgressBar::new(total as u64) } else { indicatif::ProgressBar::hidden() };
     bar.set_style(
         indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:40}] {pos}/{len} cases ({eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
@@ -278,18 +276,17 @@ fn run_questions(
         outcomes.extend(run_cases(name, cases, &assistant, || bar.inc(1))?);
     }
     bar.finish_and_clear();
-    let logged: HashSet<String> = assistant
-        .gap_groups(true)?
-        .into_iter()
-        .flat_map(|g| g.questions.into_iter().map(|q| q.gap.question))
-        .collect();
+    let logged: HashSet<String> =
+        assistant.gap_groups(true)?.into_iter().flat_map(|g| g.questions.into_iter().map(|q| q.gap.question)).collect();
     check_gaps(&mut outcomes, &logged);
 
     let case_index: HashMap<(String, String), &Case> =
         suites.iter().flat_map(|(name, cases)| cases.iter().map(move |c| ((name.clone(), c.id.clone()), c))).collect();
     let mut groups: Vec<(String, Vec<&CaseOutcome>, Vec<&Case>)> = suites
         .iter()
-        .map(|(name, cases)| (name.clone(), outcomes.iter().filter(|o| &o.suite == name).collect(), cases.iter().collect()))
+        .map(|(name, cases)| {
+            (name.clone(), outcomes.iter().filter(|o| &o.suite == name).collect(), cases.iter().collect())
+        })
         .collect();
     if suites.len() > 1 {
         groups.push(("all".into(), outcomes.iter().collect(), suites.iter().flat_map(|(_, c)| c.iter()).collect()));
@@ -383,6 +380,7 @@ fn insert_turns(figures: &mut BTreeMap<String, f64>, prefix: &str, f: &TurnFigur
     put("handoff_recall", f.handoff_recall);
     put("out_of_scope_answered", f.out_of_scope_answered as f64);
     put("gap_logging", f.gap_logging);
+    put("leaks", f.leaks as f64);
     for (stage, [p50, p95, p99]) in &f.latency {
         put(&format!("latency/{stage}/p50_ms"), *p50);
         put(&format!("latency/{stage}/p95_ms"), *p95);

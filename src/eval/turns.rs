@@ -46,6 +46,8 @@ struct Checks {
     must_not_answer: bool,
     answered: bool,
     gap_logged: bool,
+    /// The reply stated a fact the case forbids.
+    leaked: bool,
     /// Slots expected, right and spurious.
     slots: [usize; 3],
 }
@@ -68,6 +70,8 @@ pub struct TurnFigures {
     pub out_of_scope_cases: usize,
     pub out_of_scope_answered: usize,
     pub gap_logging: f64,
+    /// Turns whose reply contained a fact its case forbids (another customer's data...).
+    pub leaks: usize,
     pub intents: IntentReport,
     /// Stage -> (p50, p95, p99) in milliseconds, over the whole turns.
     pub latency: BTreeMap<String, [f64; 3]>,
@@ -188,6 +192,9 @@ fn expectation(case: &Case) -> String {
     if case.must_not_answer() {
         parts.push("not answered".into());
     }
+    if !case.forbid.is_empty() {
+        parts.push(format!("never {:?}", case.forbid));
+    }
     parts.join("; ")
 }
 
@@ -229,6 +236,10 @@ fn judge(suite: &str, case: &Case, lang: Lang, reply: &Reply) -> CaseOutcome {
     if case.expects_handoff() && !handed_off {
         problems.push("expected a handoff, got none".into());
     }
+    let leaked: Vec<&String> = case.forbid.iter().filter(|fact| contains_fact(&reply.answer, fact)).collect();
+    for fact in &leaked {
+        problems.push(format!("revealed {fact:?}"));
+    }
     if case.must_not_answer() && reply.answered {
         problems.push("answered a question that must not be answered".into());
     }
@@ -256,6 +267,7 @@ fn judge(suite: &str, case: &Case, lang: Lang, reply: &Reply) -> CaseOutcome {
             must_not_answer: case.must_not_answer(),
             answered: reply.answered,
             gap_logged: false,
+            leaked: !leaked.is_empty(),
             slots: [0; 3],
         },
     }
@@ -350,6 +362,7 @@ pub fn figures(outcomes: &[&CaseOutcome], cases: &HashMap<(String, String), &Cas
         handoff_recall: if expected == 0 { 1.0 } else { share(both, expected) },
         out_of_scope_cases: out_of_scope.len(),
         out_of_scope_answered: out_of_scope.iter().filter(|o| o.checks.answered).count(),
+        leaks: turns.iter().filter(|o| o.checks.leaked).count(),
         gap_logging: if out_of_scope.is_empty() { 1.0 } else { share(logged, out_of_scope.len()) },
         intents,
         latency: stage_latency(&turns),
@@ -357,7 +370,9 @@ pub fn figures(outcomes: &[&CaseOutcome], cases: &HashMap<(String, String), &Cas
 }
 
 fn slot_counts(outcomes: &[&CaseOutcome]) -> (usize, usize, usize) {
-    outcomes.iter().fold((0, 0, 0), |(e, r, s), o| (e + o.checks.slots[0], r + o.checks.slots[1], s + o.checks.slots[2]))
+    outcomes
+        .iter()
+        .fold((0, 0, 0), |(e, r, s), o| (e + o.checks.slots[0], r + o.checks.slots[1], s + o.checks.slots[2]))
 }
 
 fn stage_latency(turns: &[&CaseOutcome]) -> BTreeMap<String, [f64; 3]> {

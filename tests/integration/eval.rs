@@ -52,7 +52,8 @@ fn a_broken_intent_classifier_fails_the_intent_gate_by_name() {
     // Every intent's exemplars filed under the next intent: the classifier learns wrong labels.
     let broken = scratch.path().join("ingest");
     copy_dir(&repo().join("ingest"), &broken);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(broken.join("intents")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(broken.join("intents")).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     let texts: Vec<String> = files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
     for (i, file) in files.iter().enumerate() {
