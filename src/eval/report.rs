@@ -1,6 +1,6 @@
 //! How a run reads: the terminal table and the Markdown report an editor acts on.
 
-use super::run::{EvalReport, QuestionSuiteReport};
+use super::run::EvalReport;
 use super::turns::TurnFigures;
 use std::fmt::Write as _;
 
@@ -43,17 +43,18 @@ const QUESTION_HEADER: [&str; 11] = [
     "p95 ms",
 ];
 
-fn hybrid_ndcg(report: &QuestionSuiteReport) -> Option<f64> {
-    report.retrieval.iter().find(|m| m.mode == "hybrid").map(|m| m.ndcg_10)
+fn hybrid_ndcg(modes: &[super::beir::ModeFigures]) -> Option<f64> {
+    modes.iter().find(|m| m.mode == "hybrid").map(|m| m.ndcg_10)
 }
 
 fn question_rows(report: &EvalReport) -> Vec<[String; 11]> {
     let mut rows = Vec::new();
     let suites = report.questions.iter().chain(report.all.iter().filter(|_| report.questions.len() > 1));
     for suite in suites {
-        rows.push(question_row(&suite.suite, &suite.all, hybrid_ndcg(suite)));
+        rows.push(question_row(&suite.suite, &suite.all, hybrid_ndcg(&suite.retrieval)));
         for (lang, f) in &suite.by_lang {
-            rows.push(question_row(&format!("  {lang}"), f, None));
+            let ndcg = suite.retrieval_by_lang.get(lang).and_then(|m| hybrid_ndcg(m));
+            rows.push(question_row(&format!("  {lang}"), f, ndcg));
         }
     }
     rows

@@ -150,6 +150,7 @@ pub struct QuestionSuiteReport {
     pub by_lang: BTreeMap<String, TurnFigures>,
     /// Retrieval over the cases that name relevant documents, per mode.
     pub retrieval: Vec<ModeFigures>,
+    pub retrieval_by_lang: BTreeMap<String, Vec<ModeFigures>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -300,6 +301,11 @@ fn run_questions(
         for f in &suite_report.retrieval {
             insert_mode(&mut report.figures, &name, f);
         }
+        for (lang, modes) in &suite_report.retrieval_by_lang {
+            for f in modes {
+                insert_mode(&mut report.figures, &format!("{name}/{lang}"), f);
+            }
+        }
         if name == "all" {
             report.all = Some(suite_report);
         } else {
@@ -313,6 +319,11 @@ fn run_questions(
             insert_turns(&mut report.figures, "all", &all.all);
             for f in &all.retrieval {
                 insert_mode(&mut report.figures, "all", f);
+            }
+            for (lang, modes) in &all.retrieval_by_lang {
+                for f in modes {
+                    insert_mode(&mut report.figures, &format!("all/{lang}"), f);
+                }
             }
         }
     }
@@ -336,18 +347,41 @@ fn question_report(
             by_lang.insert(lang.as_str().to_string(), figures(&of_lang, case_index, &format!("{name}/{lang}")));
         }
     }
-    // Retrieval over judged cases, questions only (a conversation's later turns lean on context).
+    let retrieval = judged_retrieval(cases, snapshot, app, options)?;
+    let mut retrieval_by_lang = BTreeMap::new();
+    for lang in [Lang::Zh, Lang::En] {
+        let of_lang: Vec<&Case> = cases.iter().copied().filter(|c| super::turns::case_lang(c) == lang).collect();
+        let figures = judged_retrieval(&of_lang, snapshot, app, options)?;
+        if !figures.is_empty() {
+            retrieval_by_lang.insert(lang.as_str().to_string(), figures);
+        }
+    }
+    Ok(QuestionSuiteReport {
+        suite: name.to_string(),
+        all: figures(group, case_index, name),
+        by_lang,
+        retrieval,
+        retrieval_by_lang,
+    })
+}
+
+/// Retrieval figures per mode over the cases that name relevant documents (none without any).
+fn judged_retrieval(
+    cases: &[&Case],
+    snapshot: Option<&crate::ports::Snapshot>,
+    app: &App,
+    options: &RunOptions,
+) -> Result<Vec<ModeFigures>, RunError> {
     let judged: Vec<&&Case> = cases.iter().filter(|c| !c.relevant.is_empty()).collect();
     let queries: Vec<(String, String)> = judged.iter().map(|c| (c.id.clone(), c.question.clone())).collect();
     let qrels: HashMap<String, HashMap<String, u32>> =
         judged.iter().map(|c| (c.id.clone(), c.relevant.iter().map(|d| (d.clone(), 1)).collect())).collect();
-    let mut retrieval = Vec::new();
-    if let Some(snapshot) = snapshot.filter(|_| !queries.is_empty()) {
-        for &mode in &options.modes {
-            retrieval.push(score_queries(&queries, &qrels, snapshot, &app.retriever, mode)?);
-        }
+    let Some(snapshot) = snapshot.filter(|_| !queries.is_empty()) else { return Ok(Vec::new()) };
+    let mut figures = Vec::new();
+    for &mode in &options.modes {
+        figures.push(score_queries(&queries, &qrels, snapshot, &app.retriever, mode)?);
     }
-    Ok(QuestionSuiteReport { suite: name.to_string(), all: figures(group, case_index, name), by_lang, retrieval })
+    Ok(figures)
 }
 
 fn bitext(app: &App, suite: &PublicIntents) -> Result<IntentReport, RunError> {

@@ -198,7 +198,7 @@ fn expectation(case: &Case) -> String {
     parts.join("; ")
 }
 
-fn case_lang(case: &Case) -> Lang {
+pub fn case_lang(case: &Case) -> Lang {
     case.locale.as_deref().and_then(Lang::parse).unwrap_or_else(|| detect_lang(&case.question))
 }
 
