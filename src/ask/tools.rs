@@ -1,10 +1,12 @@
 //! The tools one turn can call, over [`CommerceBackend`]: order status, order changes, stock
-//! with alternatives and restock subscriptions, returns, points, engineer work orders.
+//! with alternatives and restock subscriptions, product search, returns, points, engineer work
+//! orders.
 //! Each returns what it called (for `tool_calls`) and a reply in the shopper's language.
 //! Order privacy (CONTRACT.md): an order is shown only to its owner's token or after proof
 //! (last 4 phone digits or the full email); anything else gets the same reply as an order
 //! that does not exist.
 
+use super::browse::{self, ProductQuery, Sort};
 use crate::domain::Lang;
 use crate::domain::commerce::{
     Category, NewReturn, NewWorkOrder, Order, OrderChange, OrderStatus, Product, RestockRequest, StockRow,
@@ -524,6 +526,156 @@ pub fn subscribe_restock(ctx: &ToolContext, request: &RestockRequest) -> ToolOut
         ),
         Err(e) => backend_down("restock_subscription", arguments, ctx.lang, &e),
     }
+}
+
+/// Products shown for one browse question; the rest are counted.
+const SEARCH_LIMIT: usize = 5;
+
+/// One product that fits a browse question, with its stock for the size and colour asked.
+struct Found<'a> {
+    product: &'a Product,
+    in_stock: bool,
+    restock: Option<NaiveDate>,
+}
+
+/// Catalogue search for a browse question ("有没有500元以下的跑鞋?", "which running shoes do you
+/// have in size 10?"): the products its words name that fit its price, size and colour, with
+/// stock for that size and colour; up to five, in-stock and current lines first (by price when
+/// the shopper asks for the cheapest or dearest). None when the question names nothing the
+/// catalogue has and states no price: it is not a product search after all.
+pub fn product_search(ctx: &ToolContext, query: &ProductQuery) -> Option<ToolOutcome> {
+    let lang = ctx.lang;
+    let arguments = json!(query);
+    let catalogue = match ctx.commerce.products() {
+        Ok(products) => products,
+        Err(e) => return Some(backend_down("product_search", arguments, lang, &e)),
+    };
+    let named = browse::named_products(&catalogue, query)?;
+    let fits = |p: &Product| {
+        query.price.admits(p.price_cents)
+            && query.size.as_deref().is_none_or(|s| catalogue_size(p, s).is_some())
+            && query.color.as_deref().is_none_or(|c| p.colors.iter().any(|pc| pc == c))
+    };
+    let mut found = Vec::new();
+    for product in named.products.iter().copied().filter(|p| fits(p)) {
+        let size = query.size.as_deref().and_then(|s| catalogue_size(product, s));
+        let rows = match ctx.commerce.stock(&product.sku, size, query.color.as_deref()) {
+            Ok(rows) => rows,
+            Err(e) => return Some(backend_down("product_search", arguments, lang, &e)),
+        };
+        let in_stock = rows.iter().any(|r| r.quantity > 0);
+        let restock = if in_stock { None } else { rows.iter().filter_map(|r| r.restock_date).min() };
+        if in_stock || !query.in_stock_only {
+            found.push(Found { product, in_stock, restock });
+        }
+    }
+    match query.sort {
+        Sort::PriceLow => found.sort_by_key(|f| f.product.price_cents),
+        Sort::PriceHigh => found.sort_by_key(|f| std::cmp::Reverse(f.product.price_cents)),
+        Sort::Relevance => found.sort_by_key(|f| (!f.in_stock, f.product.final_sale)),
+    }
+    let matches: Vec<Value> = found
+        .iter()
+        .map(|f| {
+            json!({
+                "sku": f.product.sku, "name": product_name(f.product, lang), "price_cents": f.product.price_cents,
+                "in_stock": f.in_stock, "restock_date": f.restock, "final_sale": f.product.final_sale,
+            })
+        })
+        .collect();
+    let result = json!({"terms": named.terms, "total": found.len(), "matches": matches});
+    if found.is_empty() {
+        let answer = nothing_fits(query, &named, lang);
+        return Some(outcome(call("product_search", arguments, true, result), answer, false));
+    }
+    let filters = filter_text(query, lang);
+    let mut answer = match (lang, filters.is_empty()) {
+        (Lang::Zh, true) => format!("为您找到 {} 款商品：", found.len()),
+        (Lang::Zh, false) => format!("为您找到 {} 款符合条件（{}）的商品：", found.len(), filters.join("、")),
+        (Lang::En, true) => format!("I found {} matching products:", found.len()),
+        (Lang::En, false) => format!("I found {} products ({}):", found.len(), filters.join(", ")),
+    };
+    for (i, f) in found.iter().take(SEARCH_LIMIT).enumerate() {
+        answer.push_str(&format!("\n{}. {}", i + 1, found_line(f, query, lang)));
+    }
+    if found.len() > SEARCH_LIMIT {
+        let more = found.len() - SEARCH_LIMIT;
+        answer.push_str(&say(
+            lang,
+            format!("\n另有 {more} 款符合条件，告诉我尺码、颜色或预算可以帮您缩小范围。"),
+            format!("\n{more} more match; tell me a size, colour or budget to narrow it down."),
+        ));
+    }
+    answer.push_str(&say(
+        lang,
+        "\n想了解哪一款，或查某个尺码、颜色的库存，告诉我即可。",
+        "\nTell me which one you would like to know more about, or a size and colour to check.",
+    ));
+    Some(outcome(call("product_search", arguments, true, result), answer, true))
+}
+
+/// "轻驰3 男子公路跑鞋（HS-RUN-101）¥699.00，US 10 黑色有货".
+fn found_line(f: &Found, query: &ProductQuery, lang: Lang) -> String {
+    let size = query.size.as_deref().and_then(|s| catalogue_size(f.product, s)).map(str::to_string);
+    let color = query.color.as_deref().map(|c| color_name(c, lang));
+    let asked = [size, color].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let stock = match (f.in_stock, lang) {
+        (true, Lang::Zh) => format!("{asked}有货"),
+        (true, Lang::En) => format!("{asked} in stock"),
+        (false, Lang::Zh) => format!("{asked}暂时缺货，{}", restock_text(f.restock, lang)),
+        (false, Lang::En) => format!("{asked} out of stock, {}", restock_text(f.restock, lang)),
+    };
+    let final_sale = if f.product.final_sale {
+        say(lang, "，清仓商品不支持无理由退货", "; final sale, no no-reason returns")
+    } else {
+        String::new()
+    };
+    let (name, sku, price) = (product_name(f.product, lang), &f.product.sku, money(f.product.price_cents));
+    say(
+        lang,
+        format!("{name}（{sku}）{price}，{}{final_sale}", stock.trim()),
+        format!("{name} ({sku}) {price}, {}{final_sale}", stock.trim()),
+    )
+}
+
+/// The filters a browse question stated, for the reply ("¥500.00 以下", "size 10", "black").
+fn filter_text(query: &ProductQuery, lang: Lang) -> Vec<String> {
+    let price = match (query.price.min_cents, query.price.max_cents) {
+        (Some(min), Some(max)) => Some(format!("{}–{}", money(min), money(max))),
+        (None, Some(max)) => Some(say(lang, format!("{} 以下", money(max)), format!("up to {}", money(max)))),
+        (Some(min), None) => Some(say(lang, format!("{} 以上", money(min)), format!("from {}", money(min)))),
+        (None, None) => None,
+    };
+    let size = query.size.as_ref().map(|s| say(lang, format!("{s} 码"), format!("size {s}")));
+    let color = query.color.as_deref().map(|c| color_name(c, lang));
+    let stock = query.in_stock_only.then(|| say(lang, "有货", "in stock"));
+    [price, size, color, stock].into_iter().flatten().collect()
+}
+
+/// Nothing fits: which filters ruled everything out, and the closest products the words named.
+fn nothing_fits(query: &ProductQuery, named: &browse::Named, lang: Lang) -> String {
+    let filters = filter_text(query, lang);
+    let mut answer = if filters.is_empty() {
+        say(lang, "抱歉，没有找到相关商品。", "Sorry, I could not find a matching product.")
+    } else {
+        say(
+            lang,
+            format!("抱歉，没有找到符合条件（{}）的商品。", filters.join("、")),
+            format!("Sorry, no product matches ({}).", filters.join(", ")),
+        )
+    };
+    if !named.terms.is_empty() {
+        let mut related = named.products.clone();
+        related.sort_by_key(|p| p.price_cents);
+        let related: Vec<String> =
+            related.iter().take(3).map(|p| format!("{} {}", product_name(p, lang), money(p.price_cents))).collect();
+        answer.push_str(&say(
+            lang,
+            format!("\n相关商品有：{}。", related.join("、")),
+            format!("\nRelated products: {}.", related.join("; ")),
+        ));
+    }
+    answer
 }
 
 /// Why an item cannot be returned without a reason, if it cannot.
