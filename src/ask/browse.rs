@@ -205,7 +205,10 @@ pub fn product_query(message: &str, intent: Intent, fresh: &Slots, slots: &Slots
         | Intent::Other
         | Intent::FaultDiagnosis
         | Intent::PolicyQuestion
-        | Intent::HowTo => cue == Cue::List,
+        | Intent::HowTo => {
+            // "300-500的跑步外套有吗": a price range asks which fit, even of one named type.
+            cue == Cue::List || (!price.is_open() && matches!(intent, Intent::ProductInfo | Intent::InventoryCheck))
+        }
         _ => false,
     };
     browses.then(|| ProductQuery {
@@ -991,6 +994,7 @@ mod tests {
             ("running shoes under 800", Intent::ProductInfo, none()),
             ("跑鞋有货吗", Intent::InventoryCheck, none()),
             ("轻驰3有哪些款", Intent::ProductInfo, product("stride-glide-3")),
+            ("300-500的跑步外套有吗", Intent::ProductInfo, product("HA-JKT-130")),
         ] {
             assert!(query(text, intent, slots).is_some(), "{text}");
         }

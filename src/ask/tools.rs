@@ -588,12 +588,19 @@ pub fn product_search(ctx: &ToolContext, query: &ProductQuery) -> Option<ToolOut
         let answer = nothing_fits(query, &named, lang);
         return Some(outcome(call("product_search", arguments, true, result), answer, false));
     }
-    let filters = filter_text(query, lang);
+    let mut filters = filter_text(query, lang);
+    filters.extend(match query.sort {
+        Sort::Relevance => None,
+        Sort::PriceLow => Some(say(lang, "按价格从低到高", "cheapest first")),
+        Sort::PriceHigh => Some(say(lang, "按价格从高到低", "dearest first")),
+    });
+    let n = found.len();
+    let products = if n == 1 { "product" } else { "products" };
     let mut answer = match (lang, filters.is_empty()) {
-        (Lang::Zh, true) => format!("为您找到 {} 款商品：", found.len()),
-        (Lang::Zh, false) => format!("为您找到 {} 款符合条件（{}）的商品：", found.len(), filters.join("、")),
-        (Lang::En, true) => format!("I found {} matching products:", found.len()),
-        (Lang::En, false) => format!("I found {} products ({}):", found.len(), filters.join(", ")),
+        (Lang::Zh, true) => format!("为您找到 {n} 款商品："),
+        (Lang::Zh, false) => format!("为您找到 {n} 款商品（{}）：", filters.join("、")),
+        (Lang::En, true) => format!("I found {n} matching {products}:"),
+        (Lang::En, false) => format!("I found {n} {products} ({}):", filters.join(", ")),
     };
     for (i, f) in found.iter().take(SEARCH_LIMIT).enumerate() {
         answer.push_str(&format!("\n{}. {}", i + 1, found_line(f, query, lang)));
@@ -606,11 +613,16 @@ pub fn product_search(ctx: &ToolContext, query: &ProductQuery) -> Option<ToolOut
             format!("\n{more} more match; tell me a size, colour or budget to narrow it down."),
         ));
     }
-    answer.push_str(&say(
-        lang,
-        "\n想了解哪一款，或查某个尺码、颜色的库存，告诉我即可。",
-        "\nTell me which one you would like to know more about, or a size and colour to check.",
-    ));
+    let sized = found.iter().take(SEARCH_LIMIT).any(|f| !f.product.sizes.is_empty());
+    answer.push_str(&if sized {
+        say(
+            lang,
+            "\n想了解哪一款，或查某个尺码、颜色的库存，告诉我即可。",
+            "\nTell me which one you would like to know more about, or a size and colour to check.",
+        )
+    } else {
+        say(lang, "\n想了解哪一款，告诉我即可。", "\nTell me which one you would like to know more about.")
+    });
     Some(outcome(call("product_search", arguments, true, result), answer, true))
 }
 
@@ -620,9 +632,9 @@ fn found_line(f: &Found, query: &ProductQuery, lang: Lang) -> String {
     let color = query.color.as_deref().map(|c| color_name(c, lang));
     let asked = [size, color].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let stock = match (f.in_stock, lang) {
-        (true, Lang::Zh) => format!("{asked}有货"),
+        (true, Lang::Zh) => format!("{asked} 有货"),
         (true, Lang::En) => format!("{asked} in stock"),
-        (false, Lang::Zh) => format!("{asked}暂时缺货，{}", restock_text(f.restock, lang)),
+        (false, Lang::Zh) => format!("{asked} 暂时缺货，{}", restock_text(f.restock, lang)),
         (false, Lang::En) => format!("{asked} out of stock, {}", restock_text(f.restock, lang)),
     };
     let final_sale = if f.product.final_sale {
@@ -646,7 +658,11 @@ fn filter_text(query: &ProductQuery, lang: Lang) -> Vec<String> {
         (Some(min), None) => Some(say(lang, format!("{} 以上", money(min)), format!("from {}", money(min)))),
         (None, None) => None,
     };
-    let size = query.size.as_ref().map(|s| say(lang, format!("{s} 码"), format!("size {s}")));
+    // Slots write shoe sizes bare ("10"); the catalogue writes them "US 10".
+    let size = query.size.as_ref().map(|s| {
+        let s = if s.starts_with(|c: char| c.is_ascii_digit()) { format!("US {s}") } else { s.clone() };
+        say(lang, format!("{s} 码"), format!("size {s}"))
+    });
     let color = query.color.as_deref().map(|c| color_name(c, lang));
     let stock = query.in_stock_only.then(|| say(lang, "有货", "in stock"));
     [price, size, color, stock].into_iter().flatten().collect()
@@ -916,5 +932,246 @@ pub fn work_order(ctx: &ToolContext, request: &NewWorkOrder) -> ToolOutcome {
             true,
         ),
         Err(e) => backend_down("create_work_order", arguments, ctx.lang, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::commerce::{
+        Coupon, Customer, Promotion, RestockSubscription, ReturnRecord, Shipment, WorkOrder,
+    };
+    use crate::domain::turn::Slots;
+
+    /// A small shop: products and stock rows; every other call is unavailable.
+    struct Shelf {
+        products: Vec<Product>,
+        stock: Vec<StockRow>,
+        down: bool,
+    }
+
+    fn unavailable<T>() -> Result<T, CommerceError> {
+        Err(CommerceError::Unavailable("not in this test".into()))
+    }
+
+    impl CommerceBackend for Shelf {
+        fn name(&self) -> &str {
+            "shelf"
+        }
+        fn product(&self, sku: &str) -> Result<Option<Product>, CommerceError> {
+            Ok(self.products.iter().find(|p| p.sku == sku).cloned())
+        }
+        fn products(&self) -> Result<Vec<Product>, CommerceError> {
+            if self.down { unavailable() } else { Ok(self.products.clone()) }
+        }
+        fn stock(&self, sku: &str, size: Option<&str>, color: Option<&str>) -> Result<Vec<StockRow>, CommerceError> {
+            Ok(self
+                .stock
+                .iter()
+                .filter(|r| r.sku == sku)
+                .filter(|r| size.is_none_or(|s| r.size.as_deref() == Some(s)))
+                .filter(|r| color.is_none_or(|c| r.color.as_deref() == Some(c)))
+                .cloned()
+                .collect())
+        }
+        fn customer(&self, _: &str) -> Result<Option<Customer>, CommerceError> {
+            unavailable()
+        }
+        fn order(&self, _: &str) -> Result<Option<Order>, CommerceError> {
+            unavailable()
+        }
+        fn orders_of(&self, _: &str) -> Result<Vec<Order>, CommerceError> {
+            unavailable()
+        }
+        fn shipment(&self, _: &str) -> Result<Option<Shipment>, CommerceError> {
+            unavailable()
+        }
+        fn promotions(&self) -> Result<Vec<Promotion>, CommerceError> {
+            unavailable()
+        }
+        fn coupons(&self, _: Option<&str>) -> Result<Vec<Coupon>, CommerceError> {
+            unavailable()
+        }
+        fn change_order(&self, _: &str, _: &OrderChange) -> Result<Order, CommerceError> {
+            unavailable()
+        }
+        fn create_return(&self, _: &NewReturn) -> Result<ReturnRecord, CommerceError> {
+            unavailable()
+        }
+        fn subscribe_restock(&self, _: &RestockRequest) -> Result<RestockSubscription, CommerceError> {
+            unavailable()
+        }
+        fn create_work_order(&self, _: &NewWorkOrder) -> Result<WorkOrder, CommerceError> {
+            unavailable()
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn product(
+        sku: &str,
+        en: &str,
+        zh: &str,
+        category: Category,
+        yuan: i64,
+        sizes: &[&str],
+        colors: &[&str],
+        tags: &[&str],
+    ) -> Product {
+        Product {
+            sku: sku.into(),
+            name_en: en.into(),
+            name_zh: zh.into(),
+            category,
+            price_cents: yuan * 100,
+            sizes: sizes.iter().map(|s| s.to_string()).collect(),
+            colors: colors.iter().map(|s| s.to_string()).collect(),
+            final_sale: tags.contains(&"clearance"),
+            tags: tags.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn row(sku: &str, size: Option<&str>, color: &str, quantity: i64, restock: Option<&str>) -> StockRow {
+        StockRow {
+            sku: sku.into(),
+            size: size.map(str::to_string),
+            color: Some(color.into()),
+            quantity,
+            restock_date: restock.and_then(|d| d.parse().ok()),
+        }
+    }
+
+    fn shelf() -> Shelf {
+        let mut products = vec![
+            product(
+                "HS-A",
+                "Aero road running shoe",
+                "飞燕 公路跑鞋",
+                Category::Shoes,
+                499,
+                &["US 9", "US 10"],
+                &["black", "white"],
+                &["running", "road"],
+            ),
+            product(
+                "HS-B",
+                "Bolt trail running shoe",
+                "闪电 越野跑鞋",
+                Category::Shoes,
+                899,
+                &["US 10"],
+                &["olive"],
+                &["running", "trail"],
+            ),
+            product(
+                "HS-C",
+                "Comet racing shoe (last season)",
+                "彗星 竞速跑鞋(清仓)",
+                Category::Shoes,
+                299,
+                &["US 9"],
+                &["black"],
+                &["running", "clearance"],
+            ),
+            product("HK-1", "Kettle", "电水壶", Category::Appliances, 299, &[], &["white"], &["kettle"]),
+        ];
+        let mut stock = vec![
+            row("HS-A", Some("US 9"), "black", 5, None),
+            row("HS-A", Some("US 9"), "white", 0, None),
+            row("HS-A", Some("US 10"), "black", 0, Some("2026-12-01")),
+            row("HS-A", Some("US 10"), "white", 3, None),
+            row("HS-B", Some("US 10"), "olive", 2, None),
+            row("HS-C", Some("US 9"), "black", 1, None),
+            row("HK-1", None, "white", 4, None),
+        ];
+        for i in 1..=6 {
+            let sku = format!("HA-T{i}");
+            products.push(product(
+                &sku,
+                &format!("Tee {i} running top"),
+                &format!("T恤{i}号"),
+                Category::Apparel,
+                90 + i,
+                &["M"],
+                &["grey"],
+                &["running", "top"],
+            ));
+            stock.push(row(&sku, Some("M"), "grey", 10, None));
+        }
+        Shelf { products, stock, down: false }
+    }
+
+    /// The product search of `message` as the turn would run it, with the slots the
+    /// understander would give.
+    fn search(shop: &Shelf, lang: Lang, message: &str, size: Option<&str>, color: Option<&str>) -> Option<ToolOutcome> {
+        let slots = Slots { size: size.map(str::to_string), color: color.map(str::to_string), ..Default::default() };
+        let query = browse::product_query(message, Intent::InventoryCheck, &slots, &slots)?;
+        let ctx = ToolContext { commerce: shop, lang, now: Utc::now(), customer_id: None, verified_orders: &[] };
+        product_search(&ctx, &query)
+    }
+
+    #[test]
+    fn a_price_ceiling_and_a_size_list_what_fits_with_its_stock() {
+        let shop = shelf();
+        let out = search(&shop, Lang::Zh, "有没有500元以下的跑鞋？10码", Some("10"), None).unwrap();
+        assert!(out.answered);
+        assert_eq!(out.call.name, "product_search");
+        // HS-B is over ¥500 and HS-C has no US 10.
+        assert!(out.answer.contains("飞燕 公路跑鞋（HS-A）¥499.00，US 10 有货"), "{}", out.answer);
+        assert!(!out.answer.contains("HS-B") && !out.answer.contains("HS-C"), "{}", out.answer);
+        assert!(out.answer.contains("¥500.00 以下"));
+
+        let black =
+            search(&shop, Lang::En, "any running shoes under 500 in black, size 10?", Some("10"), Some("black"));
+        let black = black.unwrap();
+        assert!(black.answer.contains("US 10 black out of stock, expected back on 2026-12-01"), "{}", black.answer);
+    }
+
+    #[test]
+    fn in_stock_and_current_lines_come_first_and_cheapest_first_when_asked() {
+        let shop = shelf();
+        let out = search(&shop, Lang::En, "which running shoes do you have in size 9?", Some("9"), None).unwrap();
+        let (a, c) = (out.answer.find("HS-A").unwrap(), out.answer.find("HS-C").unwrap());
+        assert!(a < c, "the clearance line comes last: {}", out.answer);
+        assert!(out.answer.contains("final sale"));
+
+        let cheapest = search(&shop, Lang::Zh, "最便宜的跑鞋是哪款", None, None).unwrap();
+        let at = |sku: &str| cheapest.answer.find(sku).unwrap();
+        assert!(at("HS-C") < at("HS-A") && at("HS-A") < at("HS-B"), "{}", cheapest.answer);
+        assert!(cheapest.answer.contains("按价格从低到高"));
+    }
+
+    #[test]
+    fn at_most_five_are_listed_and_the_rest_counted() {
+        let out = search(&shelf(), Lang::En, "what running tops do you have", None, None).unwrap();
+        assert_eq!(out.answer.matches("HA-T").count(), 5, "{}", out.answer);
+        assert!(out.answer.contains("1 more match"));
+        assert_eq!(out.call.result["total"], 6);
+    }
+
+    #[test]
+    fn nothing_fits_is_said_in_the_shoppers_language_and_left_unanswered() {
+        let shop = shelf();
+        let zh = search(&shop, Lang::Zh, "100元以下的跑鞋有哪些", None, None).unwrap();
+        assert!(!zh.answered);
+        assert!(zh.answer.contains("没有找到") && zh.answer.contains("¥100.00 以下"), "{}", zh.answer);
+        assert!(zh.answer.contains("彗星 竞速跑鞋(清仓) ¥299.00"), "the closest is offered: {}", zh.answer);
+
+        // Black in US 10 is sold out, and only in stock was asked for.
+        let en = search(&shop, Lang::En, "black running shoes in stock, size 10", Some("10"), Some("black")).unwrap();
+        assert!(!en.answered);
+        assert!(en.answer.starts_with("Sorry, no product matches (size US 10, black, in stock)"), "{}", en.answer);
+    }
+
+    #[test]
+    fn words_the_catalogue_does_not_have_are_no_search() {
+        assert!(search(&shelf(), Lang::En, "do you sell tennis rackets?", None, None).is_none());
+    }
+
+    #[test]
+    fn a_backend_that_is_down_is_said_so() {
+        let shop = Shelf { down: true, ..shelf() };
+        let out = search(&shop, Lang::En, "which running shoes do you have", None, None).unwrap();
+        assert!(!out.answered && !out.call.ok);
+        assert!(out.answer.contains("not reachable"));
     }
 }
