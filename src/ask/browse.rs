@@ -53,6 +53,9 @@ pub struct ProductQuery {
     pub color: Option<String>,
     pub in_stock_only: bool,
     pub sort: Sort,
+    /// It asks whether the shop sells something ("do you sell", "你们卖"): finding nothing in
+    /// the catalogue is then an answer too.
+    pub asks_if_sold: bool,
 }
 
 /// How plainly a message asks to see several products.
@@ -66,26 +69,30 @@ enum Cue {
     List,
 }
 
+/// Whether the shop sells something: a miss in the catalogue is itself the answer.
+const SELL_CUES: &[&str] = &[
+    "你们卖",
+    "有卖",
+    "卖不卖",
+    "在卖",
+    "do you sell",
+    "do you carry",
+    "do you stock",
+    "do you offer",
+    "you guys sell",
+];
+
 const LIST_CUES: &[&str] = &[
     "型号",
     "几款",
     "哪些款",
     "款式",
-    "你们卖",
-    "有卖",
-    "卖不卖",
-    "在卖",
     "都有哪些",
     "都有什么",
     "哪些商品",
     "哪些产品",
     "什么商品",
     "什么产品",
-    "do you sell",
-    "do you carry",
-    "do you stock",
-    "do you offer",
-    "you guys sell",
     "what models",
     "which models",
     "what kinds of",
@@ -141,6 +148,9 @@ const NOT_BROWSING: &[&str] = &[
     "活动",
     "满减",
     "券",
+    "退货",
+    "退换",
+    "退款",
     "best",
     "better",
     "compare",
@@ -153,6 +163,8 @@ const NOT_BROWSING: &[&str] = &[
     "discount",
     "promotion",
     "coupon",
+    "return",
+    "refund",
     " deal",
 ];
 
@@ -206,13 +218,21 @@ pub fn product_query(message: &str, intent: Intent, fresh: &Slots, slots: &Slots
         | Intent::FaultDiagnosis
         | Intent::PolicyQuestion
         | Intent::HowTo => {
-            // "300-500的跑步外套有吗": a price range asks which fit, even of one named type.
-            cue == Cue::List || (!price.is_open() && matches!(intent, Intent::ProductInfo | Intent::InventoryCheck))
+            // "300-500的跑步外套有吗", "any purifiers under 2000?": a price range asks which fit,
+            // even of one named type (and even when the classifier took it for a fault).
+            let priced = !price.is_open()
+                && match intent {
+                    Intent::ProductInfo | Intent::InventoryCheck => true,
+                    Intent::Other | Intent::FaultDiagnosis => named_one && cue == Cue::Browse,
+                    _ => false,
+                };
+            cue == Cue::List || priced
         }
         _ => false,
     };
     browses.then(|| ProductQuery {
         in_stock_only: contains_any(&text, IN_STOCK),
+        asks_if_sold: contains_any(&text, SELL_CUES),
         text,
         price,
         size: slots.size.clone(),
@@ -226,13 +246,29 @@ fn contains_any(text: &str, phrases: &[&str]) -> bool {
 }
 
 fn cue(text: &str) -> Cue {
-    if contains_any(text, LIST_CUES) || asks_what_you_have(text) || superlative_noun(text) {
+    let list = contains_any(text, SELL_CUES)
+        || contains_any(text, LIST_CUES)
+        || asks_what_you_have(text)
+        || asks_which_goods(text)
+        || superlative_noun(text);
+    if list {
         Cue::List
     } else if contains_any(text, BROWSE_CUES) {
         Cue::Browse
     } else {
         Cue::None
     }
+}
+
+/// "有哪些清仓的商品", "净化器滤芯有哪些": the goods themselves are what is asked for.
+fn asks_which_goods(text: &str) -> bool {
+    let asked = text.trim_end_matches(|c: char| c.is_whitespace() || "?？!！。.呢啊呀".contains(c));
+    let ends_asking = ["有哪些", "有什么", "有啥"].iter().any(|s| asked.ends_with(s));
+    let goods_after_which = text.match_indices("哪些").any(|(at, which)| {
+        let next: String = text[at + which.len()..].chars().take(8).collect();
+        next.contains("商品") || next.contains("产品")
+    });
+    ends_asking || goods_after_which
 }
 
 /// "which trail shoes do you have", "what kettles do you sell".
@@ -995,6 +1031,10 @@ mod tests {
             ("跑鞋有货吗", Intent::InventoryCheck, none()),
             ("轻驰3有哪些款", Intent::ProductInfo, product("stride-glide-3")),
             ("300-500的跑步外套有吗", Intent::ProductInfo, product("HA-JKT-130")),
+            ("any purifiers under 2000 yuan?", Intent::FaultDiagnosis, product("HH-AP300")),
+            ("有哪些清仓的商品", Intent::PolicyQuestion, none()),
+            ("净化器滤芯有哪些", Intent::ProductInfo, product("HH-AP300-F")),
+            ("你们卖不卖手机", Intent::Other, none()),
         ] {
             assert!(query(text, intent, slots).is_some(), "{text}");
         }
@@ -1021,6 +1061,8 @@ mod tests {
             ("跑鞋有什么优惠", Intent::PriceQuote, none()),
             ("which courier has my parcel", Intent::OrderStatus, none()),
             ("扫地机器人有哪些故障代码", Intent::FaultDiagnosis, product("HH-RV500")),
+            ("哪些清仓商品不能退货", Intent::PolicyQuestion, none()),
+            ("How much is the Tempo Lite, is it under 1500?", Intent::PriceQuote, product("HS-RUN-301")),
         ] {
             assert_eq!(query(text, intent, slots), None, "{text}");
         }
@@ -1034,8 +1076,10 @@ mod tests {
         assert_eq!((q.size.as_deref(), q.color.as_deref()), (Some("10"), Some("black")));
         assert!(q.in_stock_only);
         assert_eq!(q.sort, Sort::PriceLow);
+        assert!(!q.asks_if_sold);
         let q = query("what's the most expensive dishwasher you sell", Intent::ProductInfo, Slots::default()).unwrap();
         assert_eq!(q.sort, Sort::PriceHigh);
+        assert!(query("你们卖不卖手机", Intent::Other, Slots::default()).unwrap().asks_if_sold);
     }
 
     fn catalogue() -> Vec<Product> {
@@ -1052,6 +1096,7 @@ mod tests {
             color: None,
             in_stock_only: false,
             sort: sort_of(&fold(text)),
+            asks_if_sold: false,
         };
         named_products(&catalogue, &q).map(|n| n.products.iter().map(|p| p.sku.clone()).collect())
     }

@@ -550,7 +550,9 @@ pub fn product_search(ctx: &ToolContext, query: &ProductQuery) -> Option<ToolOut
         Ok(products) => products,
         Err(e) => return Some(backend_down("product_search", arguments, lang, &e)),
     };
-    let named = browse::named_products(&catalogue, query)?;
+    let Some(named) = browse::named_products(&catalogue, query) else {
+        return query.asks_if_sold.then(|| not_sold(&catalogue, arguments, lang));
+    };
     let fits = |p: &Product| {
         query.price.admits(p.price_cents)
             && query.size.as_deref().is_none_or(|s| catalogue_size(p, s).is_some())
@@ -624,6 +626,36 @@ pub fn product_search(ctx: &ToolContext, query: &ProductQuery) -> Option<ToolOut
         say(lang, "\n想了解哪一款，告诉我即可。", "\nTell me which one you would like to know more about.")
     });
     Some(outcome(call("product_search", arguments, true, result), answer, true))
+}
+
+/// "Do you sell tennis rackets?": no; say what the shop does sell, by category.
+fn not_sold(catalogue: &[Product], arguments: Value, lang: Lang) -> ToolOutcome {
+    let mut categories: Vec<Category> = Vec::new();
+    for p in catalogue {
+        if !categories.contains(&p.category) {
+            categories.push(p.category);
+        }
+    }
+    let names: Vec<&str> = categories
+        .iter()
+        .map(|c| match (c, lang) {
+            (Category::Shoes, Lang::Zh) => "鞋类",
+            (Category::Apparel, Lang::Zh) => "服饰",
+            (Category::Appliances, Lang::Zh) => "家电",
+            (Category::Consumables, Lang::Zh) => "耗材",
+            (Category::Shoes, Lang::En) => "shoes",
+            (Category::Apparel, Lang::En) => "apparel",
+            (Category::Appliances, Lang::En) => "appliances",
+            (Category::Consumables, Lang::En) => "consumables",
+        })
+        .collect();
+    let answer = say(
+        lang,
+        format!("抱歉，我们目前没有销售这类商品。在售的品类有：{}。", names.join("、")),
+        format!("Sorry, we do not carry that. What we sell: {}.", names.join(", ")),
+    );
+    let result = json!({"terms": [], "total": 0, "matches": []});
+    outcome(call("product_search", arguments, true, result), answer, false)
 }
 
 /// "轻驰3 男子公路跑鞋（HS-RUN-101）¥699.00，US 10 黑色有货".
@@ -1163,8 +1195,14 @@ mod tests {
     }
 
     #[test]
-    fn words_the_catalogue_does_not_have_are_no_search() {
-        assert!(search(&shelf(), Lang::En, "do you sell tennis rackets?", None, None).is_none());
+    fn words_the_catalogue_does_not_have_are_no_search_unless_asked_if_sold() {
+        let shop = shelf();
+        assert!(search(&shop, Lang::En, "which tennis rackets do you have?", None, None).is_none());
+        let sold = search(&shop, Lang::En, "do you sell tennis rackets?", None, None).unwrap();
+        assert!(!sold.answered);
+        assert_eq!(sold.answer, "Sorry, we do not carry that. What we sell: shoes, appliances, apparel.");
+        let zh = search(&shop, Lang::Zh, "你们卖不卖手机", None, None).unwrap();
+        assert!(zh.answer.starts_with("抱歉，我们目前没有销售这类商品"), "{}", zh.answer);
     }
 
     #[test]
