@@ -478,8 +478,8 @@ pub fn price_range(text: &str) -> PriceRange {
             Some(Bound::Ceiling) => ceiling(a.cents, &mut range),
             Some(Bound::Floor) => floor(a.cents, &mut range),
             Some(Bound::Around) => {
-                floor(a.cents * 4 / 5, &mut range);
-                ceiling(a.cents * 6 / 5, &mut range);
+                floor(a.cents.saturating_mul(4) / 5, &mut range);
+                ceiling(a.cents.saturating_mul(6) / 5, &mut range);
             }
             None => {}
         }
@@ -1127,6 +1127,16 @@ mod tests {
         assert!(named("有哪些优惠").is_none());
         assert_eq!(named("what's the cheapest thing you sell").unwrap().len(), 16);
         assert_eq!(named("anything under 100 yuan").unwrap().len(), 16);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_message_parses_without_panic(message in "[0-9０-９.,¥$ a-z元块以下内上到至和之间千万百两五-]{0,40}") {
+            let range = price_range(&fold(&message));
+            proptest::prop_assert!(range.min_cents.is_none_or(|c| c >= 0));
+            proptest::prop_assert!(range.max_cents.is_none_or(|c| c >= 0));
+            let _ = product_query(&message, Intent::ProductInfo, &Slots::default(), &Slots::default());
+        }
     }
 
     #[test]

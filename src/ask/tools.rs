@@ -590,13 +590,14 @@ pub fn product_search(ctx: &ToolContext, query: &ProductQuery) -> Option<ToolOut
         let answer = nothing_fits(query, &named, lang);
         return Some(outcome(call("product_search", arguments, true, result), answer, false));
     }
+    let n = found.len();
     let mut filters = filter_text(query, lang);
     filters.extend(match query.sort {
+        _ if n == 1 => None,
         Sort::Relevance => None,
         Sort::PriceLow => Some(say(lang, "按价格从低到高", "cheapest first")),
         Sort::PriceHigh => Some(say(lang, "按价格从高到低", "dearest first")),
     });
-    let n = found.len();
     let products = if n == 1 { "product" } else { "products" };
     let mut answer = match (lang, filters.is_empty()) {
         (Lang::Zh, true) => format!("为您找到 {n} 款商品："),
