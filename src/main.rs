@@ -329,15 +329,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let load = r.paced_rate.map_or_else(|| "max".to_string(), |rate| format!("{rate:.0}/s"));
                     println!(
                         "{:<10} {:>7} {:>10} {:>8} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.1}",
-                        r.kind,
-                        r.clients,
-                        load,
-                        r.requests,
-                        r.errors,
-                        r.latency.p50_ms,
-                        r.latency.p95_ms,
-                        r.latency.p99_ms,
-                        r.requests_per_s
+                        r.kind, r.clients, load, r.requests, r.errors, r.latency.p50_ms, r.latency.p95_ms,
+                        r.latency.p99_ms, r.requests_per_s
                     );
                 }
                 if let Some(m) = f.peak_memory_mib {

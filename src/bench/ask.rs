@@ -20,8 +20,7 @@ use std::time::{Duration, Instant};
 const KNOWLEDGE_INTENTS: [Intent; 4] =
     [Intent::PolicyQuestion, Intent::ProductInfo, Intent::HowTo, Intent::FaultDiagnosis];
 /// Answered by read-only commerce tools (and pricing).
-const TOOL_INTENTS: [Intent; 4] =
-    [Intent::OrderStatus, Intent::InventoryCheck, Intent::PriceQuote, Intent::PointsBalance];
+const TOOL_INTENTS: [Intent; 4] = [Intent::OrderStatus, Intent::InventoryCheck, Intent::PriceQuote, Intent::PointsBalance];
 
 #[derive(Debug, Clone)]
 pub struct AskBenchOptions {
@@ -89,8 +88,10 @@ pub fn ask(app: &App, suite: &Path, options: &AskBenchOptions) -> Result<AskFigu
     for (kind, set) in [("knowledge", &knowledge), ("tool", &tools)] {
         // Warm-up: page in the model, the index and SQLite's caches.
         run_clients(&url, set, 1, set.len().min(20), None);
-        let mut plans =
-            vec![(1, options.sequential_requests, None), (options.clients, options.requests_per_client, None)];
+        let mut plans = vec![
+            (1, options.sequential_requests, None),
+            (options.clients, options.requests_per_client, None),
+        ];
         if options.paced_rate > 0.0 {
             plans.push((options.clients, options.requests_per_client, Some(options.paced_rate)));
         }
