@@ -1,7 +1,9 @@
-//! One turn, end to end: validate -> session -> understand -> dialogue -> tools and/or
-//! retrieval -> compose -> handoff rules -> gap log -> persist -> reply. Synchronous: the
-//! server runs it on a blocking thread; `clerk ask` calls it directly.
+//! One turn, end to end: validate -> session -> understand -> dialogue -> tools (a browse
+//! question goes to product search) and/or retrieval -> compose -> handoff rules -> gap log ->
+//! persist -> reply. Synchronous: the server runs it on a blocking thread; `clerk ask` calls it
+//! directly.
 
+use super::browse::{self, ProductQuery};
 use super::compose::{self, Composed, Thresholds};
 use super::dialogue;
 use super::handoff;
@@ -277,7 +279,8 @@ impl Assistant {
                 "A colleague has this chat and will reply shortly.",
             ))
         } else {
-            self.act(&mut session, message, intent, &slots, proof.as_deref(), lang, now)?
+            let browse = browse::product_query(message, intent, &understood.slots, &slots);
+            self.act(&mut session, message, intent, &slots, browse.as_ref(), proof.as_deref(), lang, now)?
         };
         let acting_ms = acting.elapsed().as_secs_f64() * 1000.0;
         let acted_slots = slots.clone();
@@ -425,6 +428,7 @@ impl Assistant {
         message: &str,
         intent: Intent,
         slots: &Slots,
+        browse: Option<&ProductQuery>,
         proof: Option<&str>,
         lang: Lang,
         now: DateTime<Utc>,
@@ -499,6 +503,12 @@ impl Assistant {
                     _ => {}
                 }
             }
+        }
+
+        // A browse question ("which running shoes do you have in size 10?") lists products; one
+        // whose words name nothing in the catalogue goes on to the paths below.
+        if let Some(outcome) = browse.and_then(|query| tools::product_search(&ctx, query)) {
+            return Ok(Act::tool(outcome, session));
         }
 
         match intent {

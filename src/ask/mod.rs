@@ -2,6 +2,7 @@
 //! grounded composition, handoff and gap logging.
 
 pub mod assistant;
+pub mod browse;
 pub mod compose;
 pub mod dialogue;
 pub mod handoff;

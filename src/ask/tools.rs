@@ -1,10 +1,12 @@
 //! The tools one turn can call, over [`CommerceBackend`]: order status, order changes, stock
-//! with alternatives and restock subscriptions, returns, points, engineer work orders.
+//! with alternatives and restock subscriptions, product search, returns, points, engineer work
+//! orders.
 //! Each returns what it called (for `tool_calls`) and a reply in the shopper's language.
 //! Order privacy (CONTRACT.md): an order is shown only to its owner's token or after proof
 //! (last 4 phone digits or the full email); anything else gets the same reply as an order
 //! that does not exist.
 
+use super::browse::{self, ProductQuery, Sort};
 use crate::domain::Lang;
 use crate::domain::commerce::{
     Category, NewReturn, NewWorkOrder, Order, OrderChange, OrderStatus, Product, RestockRequest, StockRow,
@@ -526,6 +528,205 @@ pub fn subscribe_restock(ctx: &ToolContext, request: &RestockRequest) -> ToolOut
     }
 }
 
+/// Products shown for one browse question; the rest are counted.
+const SEARCH_LIMIT: usize = 5;
+
+/// One product that fits a browse question, with its stock for the size and colour asked.
+struct Found<'a> {
+    product: &'a Product,
+    in_stock: bool,
+    restock: Option<NaiveDate>,
+}
+
+/// Catalogue search for a browse question ("有没有500元以下的跑鞋?", "which running shoes do you
+/// have in size 10?"): the products its words name that fit its price, size and colour, with
+/// stock for that size and colour; up to five, in-stock and current lines first (by price when
+/// the shopper asks for the cheapest or dearest). None when the question names nothing the
+/// catalogue has and states no price: it is not a product search after all.
+pub fn product_search(ctx: &ToolContext, query: &ProductQuery) -> Option<ToolOutcome> {
+    let lang = ctx.lang;
+    let arguments = json!(query);
+    let catalogue = match ctx.commerce.products() {
+        Ok(products) => products,
+        Err(e) => return Some(backend_down("product_search", arguments, lang, &e)),
+    };
+    let Some(named) = browse::named_products(&catalogue, query) else {
+        return query.asks_if_sold.then(|| not_sold(&catalogue, arguments, lang));
+    };
+    let fits = |p: &Product| {
+        query.price.admits(p.price_cents)
+            && query.size.as_deref().is_none_or(|s| catalogue_size(p, s).is_some())
+            && query.color.as_deref().is_none_or(|c| p.colors.iter().any(|pc| pc == c))
+    };
+    let mut found = Vec::new();
+    for product in named.products.iter().copied().filter(|p| fits(p)) {
+        let size = query.size.as_deref().and_then(|s| catalogue_size(product, s));
+        let rows = match ctx.commerce.stock(&product.sku, size, query.color.as_deref()) {
+            Ok(rows) => rows,
+            Err(e) => return Some(backend_down("product_search", arguments, lang, &e)),
+        };
+        let in_stock = rows.iter().any(|r| r.quantity > 0);
+        let restock = if in_stock { None } else { rows.iter().filter_map(|r| r.restock_date).min() };
+        if in_stock || !query.in_stock_only {
+            found.push(Found { product, in_stock, restock });
+        }
+    }
+    match query.sort {
+        Sort::PriceLow => found.sort_by_key(|f| f.product.price_cents),
+        Sort::PriceHigh => found.sort_by_key(|f| std::cmp::Reverse(f.product.price_cents)),
+        Sort::Relevance => found.sort_by_key(|f| (!f.in_stock, f.product.final_sale)),
+    }
+    let matches: Vec<Value> = found
+        .iter()
+        .map(|f| {
+            json!({
+                "sku": f.product.sku, "name": product_name(f.product, lang), "price_cents": f.product.price_cents,
+                "in_stock": f.in_stock, "restock_date": f.restock, "final_sale": f.product.final_sale,
+            })
+        })
+        .collect();
+    let result = json!({"terms": named.terms, "total": found.len(), "matches": matches});
+    if found.is_empty() {
+        let answer = nothing_fits(query, &named, lang);
+        return Some(outcome(call("product_search", arguments, true, result), answer, false));
+    }
+    let n = found.len();
+    let mut filters = filter_text(query, lang);
+    filters.extend(match query.sort {
+        _ if n == 1 => None,
+        Sort::Relevance => None,
+        Sort::PriceLow => Some(say(lang, "按价格从低到高", "cheapest first")),
+        Sort::PriceHigh => Some(say(lang, "按价格从高到低", "dearest first")),
+    });
+    let products = if n == 1 { "product" } else { "products" };
+    let mut answer = match (lang, filters.is_empty()) {
+        (Lang::Zh, true) => format!("为您找到 {n} 款商品："),
+        (Lang::Zh, false) => format!("为您找到 {n} 款商品（{}）：", filters.join("、")),
+        (Lang::En, true) => format!("I found {n} matching {products}:"),
+        (Lang::En, false) => format!("I found {n} {products} ({}):", filters.join(", ")),
+    };
+    for (i, f) in found.iter().take(SEARCH_LIMIT).enumerate() {
+        answer.push_str(&format!("\n{}. {}", i + 1, found_line(f, query, lang)));
+    }
+    if found.len() > SEARCH_LIMIT {
+        let more = found.len() - SEARCH_LIMIT;
+        answer.push_str(&say(
+            lang,
+            format!("\n另有 {more} 款符合条件，告诉我尺码、颜色或预算可以帮您缩小范围。"),
+            format!("\n{more} more match; tell me a size, colour or budget to narrow it down."),
+        ));
+    }
+    let sized = found.iter().take(SEARCH_LIMIT).any(|f| !f.product.sizes.is_empty());
+    answer.push_str(&if sized {
+        say(
+            lang,
+            "\n想了解哪一款，或查某个尺码、颜色的库存，告诉我即可。",
+            "\nTell me which one you would like to know more about, or a size and colour to check.",
+        )
+    } else {
+        say(lang, "\n想了解哪一款，告诉我即可。", "\nTell me which one you would like to know more about.")
+    });
+    Some(outcome(call("product_search", arguments, true, result), answer, true))
+}
+
+/// "Do you sell tennis rackets?": no; say what the shop does sell, by category.
+fn not_sold(catalogue: &[Product], arguments: Value, lang: Lang) -> ToolOutcome {
+    let mut categories: Vec<Category> = Vec::new();
+    for p in catalogue {
+        if !categories.contains(&p.category) {
+            categories.push(p.category);
+        }
+    }
+    let names: Vec<&str> = categories
+        .iter()
+        .map(|c| match (c, lang) {
+            (Category::Shoes, Lang::Zh) => "鞋类",
+            (Category::Apparel, Lang::Zh) => "服饰",
+            (Category::Appliances, Lang::Zh) => "家电",
+            (Category::Consumables, Lang::Zh) => "耗材",
+            (Category::Shoes, Lang::En) => "shoes",
+            (Category::Apparel, Lang::En) => "apparel",
+            (Category::Appliances, Lang::En) => "appliances",
+            (Category::Consumables, Lang::En) => "consumables",
+        })
+        .collect();
+    let answer = say(
+        lang,
+        format!("抱歉，我们目前没有销售这类商品。在售的品类有：{}。", names.join("、")),
+        format!("Sorry, we do not carry that. What we sell: {}.", names.join(", ")),
+    );
+    let result = json!({"terms": [], "total": 0, "matches": []});
+    outcome(call("product_search", arguments, true, result), answer, false)
+}
+
+/// "轻驰3 男子公路跑鞋（HS-RUN-101）¥699.00，US 10 黑色有货".
+fn found_line(f: &Found, query: &ProductQuery, lang: Lang) -> String {
+    let size = query.size.as_deref().and_then(|s| catalogue_size(f.product, s)).map(str::to_string);
+    let color = query.color.as_deref().map(|c| color_name(c, lang));
+    let asked = [size, color].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let stock = match (f.in_stock, lang) {
+        (true, Lang::Zh) => format!("{asked} 有货"),
+        (true, Lang::En) => format!("{asked} in stock"),
+        (false, Lang::Zh) => format!("{asked} 暂时缺货，{}", restock_text(f.restock, lang)),
+        (false, Lang::En) => format!("{asked} out of stock, {}", restock_text(f.restock, lang)),
+    };
+    let final_sale = if f.product.final_sale {
+        say(lang, "，清仓商品不支持无理由退货", "; final sale, no no-reason returns")
+    } else {
+        String::new()
+    };
+    let (name, sku, price) = (product_name(f.product, lang), &f.product.sku, money(f.product.price_cents));
+    say(
+        lang,
+        format!("{name}（{sku}）{price}，{}{final_sale}", stock.trim()),
+        format!("{name} ({sku}) {price}, {}{final_sale}", stock.trim()),
+    )
+}
+
+/// The filters a browse question stated, for the reply ("¥500.00 以下", "size 10", "black").
+fn filter_text(query: &ProductQuery, lang: Lang) -> Vec<String> {
+    let price = match (query.price.min_cents, query.price.max_cents) {
+        (Some(min), Some(max)) => Some(format!("{}–{}", money(min), money(max))),
+        (None, Some(max)) => Some(say(lang, format!("{} 以下", money(max)), format!("up to {}", money(max)))),
+        (Some(min), None) => Some(say(lang, format!("{} 以上", money(min)), format!("from {}", money(min)))),
+        (None, None) => None,
+    };
+    // Slots write shoe sizes bare ("10"); the catalogue writes them "US 10".
+    let size = query.size.as_ref().map(|s| {
+        let s = if s.starts_with(|c: char| c.is_ascii_digit()) { format!("US {s}") } else { s.clone() };
+        say(lang, format!("{s} 码"), format!("size {s}"))
+    });
+    let color = query.color.as_deref().map(|c| color_name(c, lang));
+    let stock = query.in_stock_only.then(|| say(lang, "有货", "in stock"));
+    [price, size, color, stock].into_iter().flatten().collect()
+}
+
+/// Nothing fits: which filters ruled everything out, and the closest products the words named.
+fn nothing_fits(query: &ProductQuery, named: &browse::Named, lang: Lang) -> String {
+    let filters = filter_text(query, lang);
+    let mut answer = if filters.is_empty() {
+        say(lang, "抱歉，没有找到相关商品。", "Sorry, I could not find a matching product.")
+    } else {
+        say(
+            lang,
+            format!("抱歉，没有找到符合条件（{}）的商品。", filters.join("、")),
+            format!("Sorry, no product matches ({}).", filters.join(", ")),
+        )
+    };
+    if !named.terms.is_empty() {
+        let mut related = named.products.clone();
+        related.sort_by_key(|p| p.price_cents);
+        let related: Vec<String> =
+            related.iter().take(3).map(|p| format!("{} {}", product_name(p, lang), money(p.price_cents))).collect();
+        answer.push_str(&say(
+            lang,
+            format!("\n相关商品有：{}。", related.join("、")),
+            format!("\nRelated products: {}.", related.join("; ")),
+        ));
+    }
+    answer
+}
+
 /// Why an item cannot be returned without a reason, if it cannot.
 fn no_reason_blocker(product: Option<&Product>, lang: Lang) -> Option<String> {
     let product = product?;
@@ -764,5 +965,252 @@ pub fn work_order(ctx: &ToolContext, request: &NewWorkOrder) -> ToolOutcome {
             true,
         ),
         Err(e) => backend_down("create_work_order", arguments, ctx.lang, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::commerce::{
+        Coupon, Customer, Promotion, RestockSubscription, ReturnRecord, Shipment, WorkOrder,
+    };
+    use crate::domain::turn::Slots;
+
+    /// A small shop: products and stock rows; every other call is unavailable.
+    struct Shelf {
+        products: Vec<Product>,
+        stock: Vec<StockRow>,
+        down: bool,
+    }
+
+    fn unavailable<T>() -> Result<T, CommerceError> {
+        Err(CommerceError::Unavailable("not in this test".into()))
+    }
+
+    impl CommerceBackend for Shelf {
+        fn name(&self) -> &str {
+            "shelf"
+        }
+        fn product(&self, sku: &str) -> Result<Option<Product>, CommerceError> {
+            Ok(self.products.iter().find(|p| p.sku == sku).cloned())
+        }
+        fn products(&self) -> Result<Vec<Product>, CommerceError> {
+            if self.down { unavailable() } else { Ok(self.products.clone()) }
+        }
+        fn stock(&self, sku: &str, size: Option<&str>, color: Option<&str>) -> Result<Vec<StockRow>, CommerceError> {
+            Ok(self
+                .stock
+                .iter()
+                .filter(|r| r.sku == sku)
+                .filter(|r| size.is_none_or(|s| r.size.as_deref() == Some(s)))
+                .filter(|r| color.is_none_or(|c| r.color.as_deref() == Some(c)))
+                .cloned()
+                .collect())
+        }
+        fn customer(&self, _: &str) -> Result<Option<Customer>, CommerceError> {
+            unavailable()
+        }
+        fn order(&self, _: &str) -> Result<Option<Order>, CommerceError> {
+            unavailable()
+        }
+        fn orders_of(&self, _: &str) -> Result<Vec<Order>, CommerceError> {
+            unavailable()
+        }
+        fn shipment(&self, _: &str) -> Result<Option<Shipment>, CommerceError> {
+            unavailable()
+        }
+        fn promotions(&self) -> Result<Vec<Promotion>, CommerceError> {
+            unavailable()
+        }
+        fn coupons(&self, _: Option<&str>) -> Result<Vec<Coupon>, CommerceError> {
+            unavailable()
+        }
+        fn change_order(&self, _: &str, _: &OrderChange) -> Result<Order, CommerceError> {
+            unavailable()
+        }
+        fn create_return(&self, _: &NewReturn) -> Result<ReturnRecord, CommerceError> {
+            unavailable()
+        }
+        fn subscribe_restock(&self, _: &RestockRequest) -> Result<RestockSubscription, CommerceError> {
+            unavailable()
+        }
+        fn create_work_order(&self, _: &NewWorkOrder) -> Result<WorkOrder, CommerceError> {
+            unavailable()
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn product(
+        sku: &str,
+        en: &str,
+        zh: &str,
+        category: Category,
+        yuan: i64,
+        sizes: &[&str],
+        colors: &[&str],
+        tags: &[&str],
+    ) -> Product {
+        Product {
+            sku: sku.into(),
+            name_en: en.into(),
+            name_zh: zh.into(),
+            category,
+            price_cents: yuan * 100,
+            sizes: sizes.iter().map(|s| s.to_string()).collect(),
+            colors: colors.iter().map(|s| s.to_string()).collect(),
+            final_sale: tags.contains(&"clearance"),
+            tags: tags.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn row(sku: &str, size: Option<&str>, color: &str, quantity: i64, restock: Option<&str>) -> StockRow {
+        StockRow {
+            sku: sku.into(),
+            size: size.map(str::to_string),
+            color: Some(color.into()),
+            quantity,
+            restock_date: restock.and_then(|d| d.parse().ok()),
+        }
+    }
+
+    fn shelf() -> Shelf {
+        let mut products = vec![
+            product(
+                "HS-A",
+                "Aero road running shoe",
+                "飞燕 公路跑鞋",
+                Category::Shoes,
+                499,
+                &["US 9", "US 10"],
+                &["black", "white"],
+                &["running", "road"],
+            ),
+            product(
+                "HS-B",
+                "Bolt trail running shoe",
+                "闪电 越野跑鞋",
+                Category::Shoes,
+                899,
+                &["US 10"],
+                &["olive"],
+                &["running", "trail"],
+            ),
+            product(
+                "HS-C",
+                "Comet racing shoe (last season)",
+                "彗星 竞速跑鞋(清仓)",
+                Category::Shoes,
+                299,
+                &["US 9"],
+                &["black"],
+                &["running", "clearance"],
+            ),
+            product("HK-1", "Kettle", "电水壶", Category::Appliances, 299, &[], &["white"], &["kettle"]),
+        ];
+        let mut stock = vec![
+            row("HS-A", Some("US 9"), "black", 5, None),
+            row("HS-A", Some("US 9"), "white", 0, None),
+            row("HS-A", Some("US 10"), "black", 0, Some("2026-12-01")),
+            row("HS-A", Some("US 10"), "white", 3, None),
+            row("HS-B", Some("US 10"), "olive", 2, None),
+            row("HS-C", Some("US 9"), "black", 1, None),
+            row("HK-1", None, "white", 4, None),
+        ];
+        for i in 1..=6 {
+            let sku = format!("HA-T{i}");
+            products.push(product(
+                &sku,
+                &format!("Tee {i} running top"),
+                &format!("T恤{i}号"),
+                Category::Apparel,
+                90 + i,
+                &["M"],
+                &["grey"],
+                &["running", "top"],
+            ));
+            stock.push(row(&sku, Some("M"), "grey", 10, None));
+        }
+        Shelf { products, stock, down: false }
+    }
+
+    /// The product search of `message` as the turn would run it, with the slots the
+    /// understander would give.
+    fn search(shop: &Shelf, lang: Lang, message: &str, size: Option<&str>, color: Option<&str>) -> Option<ToolOutcome> {
+        let slots = Slots { size: size.map(str::to_string), color: color.map(str::to_string), ..Default::default() };
+        let query = browse::product_query(message, Intent::InventoryCheck, &slots, &slots)?;
+        let ctx = ToolContext { commerce: shop, lang, now: Utc::now(), customer_id: None, verified_orders: &[] };
+        product_search(&ctx, &query)
+    }
+
+    #[test]
+    fn a_price_ceiling_and_a_size_list_what_fits_with_its_stock() {
+        let shop = shelf();
+        let out = search(&shop, Lang::Zh, "有没有500元以下的跑鞋？10码", Some("10"), None).unwrap();
+        assert!(out.answered);
+        assert_eq!(out.call.name, "product_search");
+        // HS-B is over ¥500 and HS-C has no US 10.
+        assert!(out.answer.contains("飞燕 公路跑鞋（HS-A）¥499.00，US 10 有货"), "{}", out.answer);
+        assert!(!out.answer.contains("HS-B") && !out.answer.contains("HS-C"), "{}", out.answer);
+        assert!(out.answer.contains("¥500.00 以下"));
+
+        let black =
+            search(&shop, Lang::En, "any running shoes under 500 in black, size 10?", Some("10"), Some("black"));
+        let black = black.unwrap();
+        assert!(black.answer.contains("US 10 black out of stock, expected back on 2026-12-01"), "{}", black.answer);
+    }
+
+    #[test]
+    fn in_stock_and_current_lines_come_first_and_cheapest_first_when_asked() {
+        let shop = shelf();
+        let out = search(&shop, Lang::En, "which running shoes do you have in size 9?", Some("9"), None).unwrap();
+        let (a, c) = (out.answer.find("HS-A").unwrap(), out.answer.find("HS-C").unwrap());
+        assert!(a < c, "the clearance line comes last: {}", out.answer);
+        assert!(out.answer.contains("final sale"));
+
+        let cheapest = search(&shop, Lang::Zh, "最便宜的跑鞋是哪款", None, None).unwrap();
+        let at = |sku: &str| cheapest.answer.find(sku).unwrap();
+        assert!(at("HS-C") < at("HS-A") && at("HS-A") < at("HS-B"), "{}", cheapest.answer);
+        assert!(cheapest.answer.contains("按价格从低到高"));
+    }
+
+    #[test]
+    fn at_most_five_are_listed_and_the_rest_counted() {
+        let out = search(&shelf(), Lang::En, "what running tops do you have", None, None).unwrap();
+        assert_eq!(out.answer.matches("HA-T").count(), 5, "{}", out.answer);
+        assert!(out.answer.contains("1 more match"));
+        assert_eq!(out.call.result["total"], 6);
+    }
+
+    #[test]
+    fn nothing_fits_is_said_in_the_shoppers_language_and_left_unanswered() {
+        let shop = shelf();
+        let zh = search(&shop, Lang::Zh, "100元以下的跑鞋有哪些", None, None).unwrap();
+        assert!(!zh.answered);
+        assert!(zh.answer.contains("没有找到") && zh.answer.contains("¥100.00 以下"), "{}", zh.answer);
+        assert!(zh.answer.contains("彗星 竞速跑鞋(清仓) ¥299.00"), "the closest is offered: {}", zh.answer);
+
+        // Black in US 10 is sold out, and only in stock was asked for.
+        let en = search(&shop, Lang::En, "black running shoes in stock, size 10", Some("10"), Some("black")).unwrap();
+        assert!(!en.answered);
+        assert!(en.answer.starts_with("Sorry, no product matches (size US 10, black, in stock)"), "{}", en.answer);
+    }
+
+    #[test]
+    fn words_the_catalogue_does_not_have_are_no_search_unless_asked_if_sold() {
+        let shop = shelf();
+        assert!(search(&shop, Lang::En, "which tennis rackets do you have?", None, None).is_none());
+        let sold = search(&shop, Lang::En, "do you sell tennis rackets?", None, None).unwrap();
+        assert!(!sold.answered);
+        assert_eq!(sold.answer, "Sorry, we do not carry that. What we sell: shoes, appliances, apparel.");
+        let zh = search(&shop, Lang::Zh, "你们卖不卖手机", None, None).unwrap();
+        assert!(zh.answer.starts_with("抱歉，我们目前没有销售这类商品"), "{}", zh.answer);
+    }
+
+    #[test]
+    fn a_backend_that_is_down_is_said_so() {
+        let shop = Shelf { down: true, ..shelf() };
+        let out = search(&shop, Lang::En, "which running shoes do you have", None, None).unwrap();
+        assert!(!out.answered && !out.call.ok);
+        assert!(out.answer.contains("not reachable"));
     }
 }

@@ -173,6 +173,29 @@ fn stock_with_size_then_colour_follow_ups() {
 }
 
 #[test]
+fn a_browse_question_lists_what_fits_and_a_named_product_still_gets_its_stock() {
+    let server = Server::start();
+    let browse = server.ask(json!({"message": "有没有500元以下的跑鞋?"}), None);
+    assert_eq!(tools(&browse), ["product_search"], "{browse}");
+    assert_eq!(browse["answered"], true);
+    let list = browse["answer"].as_str().unwrap();
+    // Only last season's Stride Glide 2 (399.00) is under 500.00.
+    assert!(list.contains("HS-RUN-091") && list.contains("¥399.00"), "{list}");
+    assert!(!list.contains("HS-RUN-101"), "{list}");
+
+    let session = browse["session_id"].as_str().unwrap();
+    let named = server.ask(json!({"message": "轻驰3男款9码还有货吗？", "session_id": session}), None);
+    assert_eq!(tools(&named), ["stock"], "{named}");
+
+    let sized = server.ask(json!({"message": "which running shoes do you have in size 10?"}), None);
+    assert!(sized["answer"].as_str().unwrap().contains("US 10 in stock"), "{sized}");
+
+    let nothing = server.ask(json!({"message": "any running shoes under 100 yuan?"}), None);
+    assert_eq!(tools(&nothing), ["product_search"], "{nothing}");
+    assert_eq!(nothing["answered"], false);
+}
+
+#[test]
 fn order_tracking_reveals_nothing_without_proof_or_the_owners_token() {
     let server = Server::start();
     let order = "202609039593"; // C1001's, phone ending 7345
