@@ -846,6 +846,9 @@ fn order_change_of(message: &str, slots: &Slots) -> Option<OrderChange> {
     if contains_any(message, &["取消", "不要了", "cancel"]) {
         return Some(OrderChange::Cancel);
     }
+    if let Some(address) = super::address::parse_address(message) {
+        return Some(OrderChange::Address { address });
+    }
     match (slots.sku.clone().or_else(|| slots.product.clone()), slots.quantity) {
         (Some(sku), Some(quantity)) => Some(OrderChange::Quantity { sku, quantity }),
         _ => None,

@@ -1,6 +1,7 @@
 //! One turn of a conversation: understand, dialogue state, tools, hybrid retrieval,
 //! grounded composition, handoff and gap logging.
 
+pub mod address;
 pub mod assistant;
 pub mod browse;
 pub mod compose;

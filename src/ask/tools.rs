@@ -250,6 +250,28 @@ fn changeable(status: OrderStatus) -> bool {
     matches!(status, OrderStatus::PendingPayment | OrderStatus::Paid | OrderStatus::Processing)
 }
 
+/// "上海市浦东新区…", not "上海市上海市浦东新区…".
+fn city_unless_municipality(address: &crate::domain::commerce::Address) -> &str {
+    if address.city == address.province { "" } else { &address.city }
+}
+
+/// A new address without a recipient keeps the order's name, and its phone unless one is given.
+fn recipient_kept(change: &OrderChange, order: &Order) -> OrderChange {
+    match change {
+        OrderChange::Address { address } => {
+            let mut address = address.clone();
+            if address.name.is_empty() {
+                address.name.clone_from(&order.address.name);
+            }
+            if address.phone.is_empty() {
+                address.phone.clone_from(&order.address.phone);
+            }
+            OrderChange::Address { address }
+        }
+        other => other.clone(),
+    }
+}
+
 pub fn order_change(ctx: &ToolContext, order_id: &str, proof: Option<&str>, change: &OrderChange) -> ToolOutcome {
     let arguments = json!({"order_id": order_id, "change": change});
     let lang = ctx.lang;
@@ -276,6 +298,7 @@ pub fn order_change(ctx: &ToolContext, order_id: &str, proof: Option<&str>, chan
             true,
         )
     } else {
+        let change = &recipient_kept(change, &order);
         match ctx.commerce.change_order(order_id, change) {
             Ok(updated) => {
                 let answer = match change {
@@ -290,11 +313,21 @@ pub fn order_change(ctx: &ToolContext, order_id: &str, proof: Option<&str>, chan
                         lang,
                         format!(
                             "订单 {order_id} 的收货地址已改为：{}{}{}{}。",
-                            address.province, address.city, address.district, address.line
+                            address.province,
+                            city_unless_municipality(address),
+                            address.district,
+                            address.line
                         ),
                         format!(
-                            "The delivery address of order {order_id} is now: {}, {}, {}, {}.",
-                            address.line, address.district, address.city, address.province
+                            "The delivery address of order {order_id} is now: {}, {}, {}{}.",
+                            address.line,
+                            address.district,
+                            address.city,
+                            if address.city == address.province || address.province.ends_with('市') {
+                                String::new()
+                            } else {
+                                format!(", {}", address.province)
+                            }
                         ),
                     ),
                     OrderChange::Quantity { sku, quantity } => say(

@@ -256,6 +256,30 @@ fn returns_inside_and_outside_the_window() {
 }
 
 #[test]
+fn a_new_address_is_taken_before_shipping_and_refused_after() {
+    let server = Server::start();
+    let asked = server.ask(json!({"message": "我想改一下订单202611205186的收货地址"}), Some("C1009"));
+    assert_eq!(asked["intent"], "order_change", "{asked}");
+    let session = asked["session_id"].clone();
+    let changed = server
+        .ask(json!({"message": "改到浙江省杭州市西湖区文三路100号华星大厦5楼", "session_id": session}), Some("C1009"));
+    let call = changed["tool_calls"].as_array().unwrap().iter().find(|t| t["name"] == "order_change");
+    let call = call.unwrap_or_else(|| panic!("the order is changed: {changed}"));
+    assert_eq!(call["ok"], true, "{changed}");
+    assert_eq!(call["result"]["order"]["address"]["district"], "西湖区", "{changed}");
+    assert_eq!(call["result"]["order"]["address"]["line"], "文三路100号华星大厦5楼", "{changed}");
+    assert!(changed["answer"].as_str().unwrap().contains("浙江省杭州市西湖区文三路100号"), "{changed}");
+
+    // Delivered already: the address can no longer change, and the store keeps the old one.
+    let late = server.ask(
+        json!({"message": "please change the address of order 202611142367 to 88 Nanjing Road, Huangpu District, Shanghai"}),
+        Some("C1006"),
+    );
+    assert_eq!(late["tool_calls"][0]["ok"], false, "{late}");
+    assert!(late["answer"].as_str().unwrap().contains("can no longer be changed"), "{late}");
+}
+
+#[test]
 fn a_price_quote_stacks_promotions_as_computed_by_hand() {
     let server = Server::start();
     let reply =
