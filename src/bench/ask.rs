@@ -134,29 +134,25 @@ fn questions(
     expires: i64,
 ) -> Result<Vec<BenchQuestion>, BenchError> {
     let commerce = app.commerce()?;
+    let order_owner = |case: &Case| -> Result<Option<String>, BenchError> {
+        let Some(order_id) = case.slots.as_ref().and_then(|s| s.get("order_id")).and_then(|v| v.as_str()) else {
+            return Ok(None);
+        };
+        Ok(commerce.order(order_id).map_err(AppError::from)?.map(|o| o.customer_id))
+    };
     let mut owners = Vec::new();
     for case in cases {
-        if let Some(order_id) = case.slots.as_ref().and_then(|s| s.get("order_id")).and_then(|v| v.as_str()) {
-            if let Some(order) = commerce.order(order_id).map_err(AppError::from)? {
-                owners.push(order.customer_id);
-            }
-        }
+        owners.extend(order_owner(case)?);
     }
     owners.sort();
     owners.dedup();
     let mut out = Vec::new();
     for (i, case) in cases.iter().filter(|c| c.intent.is_some_and(|i| intents.contains(&i))).enumerate() {
-        let order_owner = case
-            .slots
-            .as_ref()
-            .and_then(|s| s.get("order_id"))
-            .and_then(|v| v.as_str())
-            .and_then(|id| commerce.order(id).ok().flatten())
-            .map(|o| o.customer_id);
-        let customer = order_owner.or_else(|| {
-            let needs_customer = matches!(case.intent, Some(Intent::PointsBalance | Intent::PriceQuote));
-            (needs_customer && !owners.is_empty()).then(|| owners[i % owners.len()].clone())
-        });
+        let needs_customer = matches!(case.intent, Some(Intent::PointsBalance | Intent::PriceQuote));
+        let customer = match order_owner(case)? {
+            Some(owner) => Some(owner),
+            None => (needs_customer && !owners.is_empty()).then(|| owners[i % owners.len()].clone()),
+        };
         let token = match customer {
             Some(id) => Some(crate::http::auth::mint(secret, &id, expires).map_err(|e| BenchError::Io(e.to_string()))?),
             None => None,

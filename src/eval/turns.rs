@@ -376,7 +376,8 @@ fn slot_counts(outcomes: &[&CaseOutcome]) -> (usize, usize, usize) {
 }
 
 fn stage_latency(turns: &[&CaseOutcome]) -> BTreeMap<String, [f64; 3]> {
-    let stages: [(&str, fn(&StageTimings) -> f64); 6] = [
+    type Stage = (&'static str, fn(&StageTimings) -> f64);
+    let stages: [Stage; 6] = [
         ("understand", |t| t.understand_ms),
         ("tools", |t| t.tools_ms),
         ("retrieve", |t| t.retrieve_ms),
