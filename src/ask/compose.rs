@@ -38,10 +38,10 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Self {
-            min_score: 0.5,
+            min_score: 0.65,
             min_code_support: 0.3,
-            cosine_pivot: 0.6,
-            cosine_weight: 1.0,
+            cosine_pivot: 0.5,
+            cosine_weight: 1.5,
             candidates: 6,
             max_chars_en: 480,
             max_chars_zh: 220,
@@ -78,9 +78,19 @@ pub struct Signals {
 /// At most this many passages are cited.
 const MAX_CITATIONS: usize = 3;
 
-pub fn compose(question: &str, lang: Lang, evidence: &[Evidence], thresholds: &Thresholds) -> Composed {
+/// Composes the answer to `question` from `evidence` (best first). `product` is the product
+/// the question was understood to name, when it names one: a fault-code row of that product
+/// then answers a question of its code whatever else the question says (where the appliance
+/// stands, what the shopper tried).
+pub fn compose(
+    question: &str,
+    lang: Lang,
+    evidence: &[Evidence],
+    product: Option<&str>,
+    thresholds: &Thresholds,
+) -> Composed {
     let haystacks: Vec<Haystack> = evidence.iter().map(Haystack::of).collect();
-    let query = Query::new(question, evidence, &haystacks);
+    let query = Query::new(question, evidence, &haystacks, product);
     let Some((chosen, signals)) = choose(&query, evidence, thresholds) else {
         return not_found(lang, Signals::default(), 0.0);
     };
@@ -191,9 +201,13 @@ const EN_STOP: &[&str] = &[
     "which", "while", "who", "why", "will", "with", "won", "would", "you", "your",
 ];
 
+/// Words that make "how" ask for a quantity.
+const EN_HOW: &[&str] = &["long", "many", "much", "often", "far", "big", "soon", "old", "heavy", "large"];
+
 /// Question words and particles, cut out of Chinese runs before bigrams are taken.
 const ZH_STOP_WORDS: &[&str] = &[
     "为什么",
+    "多长时间",
     "怎么办",
     "怎么样",
     "是不是",
@@ -201,6 +215,13 @@ const ZH_STOP_WORDS: &[&str] = &[
     "能不能",
     "可不可以",
     "怎么",
+    "多久",
+    "多少",
+    "多大",
+    "多远",
+    "多高",
+    "多长",
+    "多重",
     "如何",
     "怎样",
     "什么",
@@ -254,6 +275,7 @@ fn question_terms(question: &str) -> Vec<Term> {
 }
 
 fn push_latin_terms(text: &str, terms: &mut Vec<Term>) {
+    let mut previous = String::new();
     for sku in find_skus(text) {
         terms.push(Term::Code(sku));
     }
@@ -268,7 +290,11 @@ fn push_latin_terms(text: &str, terms: &mut Vec<Term>) {
         for word in token.split('-') {
             let word = word.to_ascii_lowercase();
             let single_letter = word.len() == 1 && !word.chars().all(|c| c.is_ascii_digit());
-            if word.is_empty() || single_letter {
+            // "how long", "how many": the question asks for a quantity, which the answer
+            // states as a number rather than with these words.
+            let asks_quantity = previous == "how" && EN_HOW.contains(&word.as_str());
+            previous = word.clone();
+            if word.is_empty() || single_letter || asks_quantity {
                 continue;
             }
             let stem = stem(&word);
@@ -321,8 +347,8 @@ fn push_han_terms(run: &str, terms: &mut Vec<Term>) {
     flush(&mut segment, terms);
 }
 
-/// A light English stemmer: enough for "refunds"/"refunded"/"refund" to meet, applied to
-/// the question only; passages are matched by word prefix.
+/// A light English stemmer, applied alike to the question's words and the passages' words,
+/// so "refunds"/"refunded"/"refund" and "move"/"moving" meet.
 fn stem(word: &str) -> String {
     let w = word.strip_suffix("'s").unwrap_or(word);
     let n = w.len();
@@ -330,17 +356,33 @@ fn stem(word: &str) -> String {
         return format!("{}y", &w[..n - 3]);
     }
     for suffix in ["ing", "ed"] {
-        if n > suffix.len() + 3 && w.ends_with(suffix) {
-            return w[..n - suffix.len()].to_string();
+        if n >= suffix.len() + 3 && w.ends_with(suffix) {
+            return undouble(&w[..n - suffix.len()]);
         }
     }
     if n > 4 && (w.ends_with("ches") || w.ends_with("shes") || w.ends_with("xes") || w.ends_with("sses")) {
         return w[..n - 2].to_string();
     }
     if n > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") {
-        return w[..n - 1].to_string();
+        return drop_final_e(&w[..n - 1]);
     }
-    w.to_string()
+    drop_final_e(w)
+}
+
+/// "runn" (from "running") -> "run"; "fill" stays.
+fn undouble(w: &str) -> String {
+    let b = w.as_bytes();
+    let n = b.len();
+    let doubled = n >= 3 && b[n - 1] == b[n - 2] && !matches!(b[n - 1], b'l' | b's' | b'z' | b'e' | b'o');
+    if doubled { w[..n - 1].to_string() } else { w.to_string() }
+}
+
+/// "move" -> "mov", so it meets "moving"; short words keep their e ("use", "one").
+fn drop_final_e(w: &str) -> String {
+    match w.strip_suffix('e') {
+        Some(rest) if rest.len() >= 3 && !rest.ends_with('e') => rest.to_string(),
+        _ => w.to_string(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -349,20 +391,27 @@ fn stem(word: &str) -> String {
 /// A passage prepared for matching: where it sits and what it says, lower-cased.
 struct Haystack {
     lower: String,
+    /// The stems of its English words.
+    stems: HashSet<String>,
     codes: HashSet<String>,
 }
 
 impl Haystack {
     fn of(e: &Evidence) -> Haystack {
         let c = &e.chunk;
-        let lower = format!("{}\n{}\n{}", c.title, c.section, c.text).to_lowercase();
-        Haystack { lower, codes: codes_of(c) }
+        Haystack::new(&format!("{}\n{}\n{}", c.title, c.section, c.text), codes_of(c))
+    }
+
+    fn new(text: &str, codes: HashSet<String>) -> Haystack {
+        let lower = text.to_lowercase();
+        let stems = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(stem).collect();
+        Haystack { lower, stems, codes }
     }
 
     fn contains(&self, term: &Term) -> bool {
         match term {
             Term::Code(code) => self.codes.contains(code) || word_in(&self.lower, &code.to_lowercase(), false),
-            Term::Word(stem) => word_in(&self.lower, stem, stem.len() >= 4),
+            Term::Word(stem) => self.stems.contains(stem) || word_in(&self.lower, stem, stem.len() >= 4),
             Term::Han(grams) => grams.iter().any(|g| self.lower.contains(g.as_str())),
         }
     }
@@ -395,10 +444,13 @@ struct Query {
     /// codes answer. A code-shaped word that no row carries ("D6" in "CleanWave D6") is an
     /// ordinary term.
     row_codes: Vec<String>,
+    /// The product the question was understood to name, when a row of its code is of it:
+    /// then only that product's rows answer, and they need no further words.
+    product_row: Option<String>,
 }
 
 impl Query {
-    fn new(question: &str, evidence: &[Evidence], haystacks: &[Haystack]) -> Query {
+    fn new(question: &str, evidence: &[Evidence], haystacks: &[Haystack], product: Option<&str>) -> Query {
         let terms = question_terms(question);
         let n = haystacks.len() as f32;
         let weights = terms
@@ -408,17 +460,29 @@ impl Query {
                 // A code-shaped word the passages use ("R5" in "SweepBot R5") names a product
                 // and weighs as a word; a code none of them has keeps a code's weight.
                 let base = if matches!(t, Term::Code(_)) && df > 0.0 { 1.0 } else { t.base_weight() };
-                base * (1.0 + ((n + 1.0) / (df + 1.0)).ln())
+                // Rarity counts, but mildly and only down to a few passages: a word no passage
+                // has is as often the shopper's circumstances ("on Monday", "under the sofa")
+                // as the thing asked about.
+                base * (1.0 + RARITY_WEIGHT * ((n + 1.0) / (df.max(RARE_DF) + 1.0)).ln())
             })
             .collect();
-        let row_codes = terms
+        let row_codes: Vec<String> = terms
             .iter()
             .filter_map(|t| match t {
                 Term::Code(code) if evidence.iter().any(|e| e.chunk.code.as_ref() == Some(code)) => Some(code.clone()),
                 _ => None,
             })
             .collect();
-        Query { terms, weights, row_codes }
+        let is_row = |e: &Evidence| e.chunk.code.as_ref().is_some_and(|c| row_codes.contains(c));
+        let product_row = product
+            .filter(|p| evidence.iter().any(|e| is_row(e) && e.chunk.products.iter().any(|q| q == p)))
+            .map(str::to_string);
+        Query { terms, weights, row_codes, product_row }
+    }
+
+    /// Whether a passage is a row of the question's code for the product the question names.
+    fn of_named_product(&self, e: &Evidence) -> bool {
+        self.product_row.as_ref().is_some_and(|p| e.chunk.products.contains(p))
     }
 
     fn code_mode(&self) -> bool {
@@ -427,7 +491,8 @@ impl Query {
 
     /// Whether a passage may answer at all: in code mode only a row of the code.
     fn eligible(&self, e: &Evidence) -> bool {
-        !self.code_mode() || e.chunk.code.as_ref().is_some_and(|c| self.row_codes.contains(c))
+        let row_of_code = e.chunk.code.as_ref().is_some_and(|c| self.row_codes.contains(c));
+        !self.code_mode() || (row_of_code && (self.product_row.is_none() || self.of_named_product(e)))
     }
 
     /// Weighted share of the question's terms a passage contains. In code mode the share is
@@ -455,24 +520,27 @@ impl Query {
         }
     }
 
-    /// Support by the passage's best single sentence, list item or row, under its title and
-    /// section: words of the question scattered over a long passage ("礼品" in one
-    /// paragraph, "包装" in another) do not make an answer.
+    /// Support by the passage's best single sentence, list item or row with its neighbours,
+    /// under its title and section: words of the question scattered over a long passage
+    /// ("礼品" in one paragraph, "包装" in another) do not make an answer.
     fn local_support(&self, e: &Evidence) -> f32 {
         let c = &e.chunk;
         let codes = codes_of(c);
-        units(&c.text)
-            .iter()
-            .map(|u| {
-                let lower = format!("{}\n{}\n{}", c.title, c.section, u.text).to_lowercase();
-                self.support(&Haystack { lower, codes: codes.clone() })
+        let units = units(&c.text);
+        (0..units.len())
+            .map(|i| {
+                let window = &units[i.saturating_sub(1)..(i + 2).min(units.len())];
+                let text: Vec<&str> = window.iter().map(|u| u.text.as_str()).collect();
+                let haystack =
+                    Haystack::new(&format!("{}\n{}\n{}", c.title, c.section, text.join("\n")), codes.clone());
+                self.support(&haystack)
             })
             .fold(0.0, f32::max)
     }
 
     /// Weight of the question's terms a unit of text contains.
     fn matched_weight(&self, text: &str) -> f32 {
-        let h = Haystack { lower: text.to_lowercase(), codes: HashSet::new() };
+        let h = Haystack::new(text, HashSet::new());
         self.terms.iter().zip(&self.weights).filter(|(t, _)| h.contains(t)).map(|(_, w)| w).sum()
     }
 }
@@ -485,7 +553,7 @@ fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Opti
     (0..pool)
         .filter(|&i| query.eligible(&evidence[i]))
         .map(|i| {
-            let support = query.local_support(&evidence[i]);
+            let support = if query.of_named_product(&evidence[i]) { 1.0 } else { query.local_support(&evidence[i]) };
             let cosine = evidence[i].dense.map(|d| d.score);
             let score = match cosine {
                 // Code rows are judged on words: a row's cosine says little about which appliance.
@@ -499,6 +567,11 @@ fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Opti
             rank_adjusted(*i, a).total_cmp(&rank_adjusted(*j, b)).then(j.cmp(i))
         })
 }
+
+/// How strongly a term's rarity among the retrieved passages raises its weight.
+const RARITY_WEIGHT: f32 = 0.5;
+/// Terms in this many passages or fewer weigh the same.
+const RARE_DF: f32 = 2.0;
 
 /// How much score one rank down is worth when picking among passages.
 const RANK_PENALTY: f32 = 0.05;
@@ -817,7 +890,7 @@ mod tests {
     }
 
     fn ask(question: &str, lang: Lang, evidence: &[Evidence]) -> Composed {
-        compose(question, lang, evidence, &Thresholds::default())
+        compose(question, lang, evidence, None, &Thresholds::default())
     }
 
     #[test]
@@ -981,7 +1054,7 @@ mod tests {
                     no-reason return are deducted from the refund unless you are a Gold or Platinum member.";
         let evidence = ranked(vec![passage("returns-policy-en", Lang::En, "Returns Policy", "7.1 Refunds", text)]);
         let thresholds = Thresholds { max_chars_en: 200, ..Thresholds::default() };
-        let composed = compose("How long does a refund to Alipay take?", Lang::En, &evidence, &thresholds);
+        let composed = compose("How long does a refund to Alipay take?", Lang::En, &evidence, None, &thresholds);
         assert!(composed.answered);
         assert!(composed.answer.contains("Payment method: Alipay / WeChat Pay; Time: 1-3 business days"));
         assert!(!composed.answer.contains("Gift cards"), "{}", composed.answer);
