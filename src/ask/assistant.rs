@@ -565,6 +565,17 @@ impl Assistant {
                 {
                     p.intent = intent;
                 }
+                if intent == Intent::ReturnRefund && act.answered && act.pending.is_none() {
+                    // "It is back at your warehouse; how long until the refund shows?": the
+                    // order's state, then the rule that applies, when the policies answer it.
+                    let rule = self.knowledge(&message.replace(order_id.as_str(), " "), intent, slots, lang)?;
+                    if rule.answered {
+                        act.answer = format!("{}\n\n{}", act.answer, rule.answer);
+                        act.citations = rule.citations;
+                    }
+                    act.retrieve_ms = rule.retrieve_ms;
+                    act.compose_ms = rule.compose_ms;
+                }
                 Ok(act)
             }
             Intent::InventoryCheck => {
