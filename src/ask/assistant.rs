@@ -7,7 +7,7 @@ use super::browse::{self, ProductQuery};
 use super::compose::{self, Composed, Thresholds};
 use super::dialogue;
 use super::handoff;
-use super::retrieve::{RetrieveError, Retriever, SearchRequest};
+use super::retrieve::{RetrieveError, Retriever, SearchRequest, interleave};
 use super::tools::{self, ToolContext, ToolOutcome, say};
 use super::understand::Understander;
 use crate::domain::commerce::{NewWorkOrder, OrderChange, Product, RestockRequest};
@@ -280,7 +280,8 @@ impl Assistant {
             ))
         } else {
             let browse = browse::product_query(message, intent, &understood.slots, &slots);
-            self.act(&mut session, message, intent, &slots, browse.as_ref(), proof.as_deref(), lang, now)?
+            let (browse, proof) = (browse.as_ref(), proof.as_deref());
+            self.act(&mut session, message, intent, confidence, &slots, browse, proof, lang, now)?
         };
         let acting_ms = acting.elapsed().as_secs_f64() * 1000.0;
         let acted_slots = slots.clone();
@@ -427,6 +428,7 @@ impl Assistant {
         session: &mut Session,
         message: &str,
         intent: Intent,
+        confidence: f32,
         slots: &Slots,
         browse: Option<&ProductQuery>,
         proof: Option<&str>,
@@ -520,8 +522,17 @@ impl Assistant {
             Intent::HumanHandoff => Ok(Act { answered: true, ..Default::default() }),
             Intent::OrderStatus | Intent::OrderChange | Intent::ReturnRefund => {
                 let Some(order_id) = slots.order_id.clone().or_else(|| self.latest_order(session)) else {
+                    // No order in play: a question about the rules ("who pays return shipping",
+                    // "do I lose free shipping") is answered from the policies. A confidently
+                    // understood order request without its number is asked for the number.
                     if intent == Intent::ReturnRefund {
                         return self.knowledge(message, intent, slots, lang);
+                    }
+                    if confidence < FOLLOW_UP_CONFIDENCE {
+                        let act = self.knowledge(message, intent, slots, lang)?;
+                        if act.answered {
+                            return Ok(act);
+                        }
                     }
                     return Ok(Act::ask_for(
                         "order_id",
@@ -564,6 +575,17 @@ impl Assistant {
                     && p.slot == "order_proof"
                 {
                     p.intent = intent;
+                }
+                if intent == Intent::ReturnRefund && act.answered && act.pending.is_none() {
+                    // "It is back at your warehouse; how long until the refund shows?": the
+                    // order's state, then the rule that applies, when the policies answer it.
+                    let rule = self.knowledge(&message.replace(order_id.as_str(), " "), intent, slots, lang)?;
+                    if rule.answered {
+                        act.answer = format!("{}\n\n{}", act.answer, rule.answer);
+                        act.citations = rule.citations;
+                    }
+                    act.retrieve_ms = rule.retrieve_ms;
+                    act.compose_ms = rule.compose_ms;
                 }
                 Ok(act)
             }
@@ -618,14 +640,20 @@ impl Assistant {
         };
         let request = SearchRequest { query, k: EVIDENCE_K, mode: SearchMode::Hybrid, filters };
         let (mut evidence, _) = self.retriever.evidence(&snapshot, &request)?;
-        if evidence.is_empty() && request.filters != Filters::default() {
+        if request.filters.product.is_some() && request.filters.doc_type.is_none() {
+            // The product narrows the search, but the shop's rules (returns, payment, warranty)
+            // are about no product: the unfiltered ranking takes turns with the filtered one.
+            let unfiltered = SearchRequest { filters: Filters::default(), ..request };
+            evidence = interleave(evidence, self.retriever.evidence(&snapshot, &unfiltered)?.0, EVIDENCE_K);
+        } else if evidence.is_empty() && request.filters != Filters::default() {
             // A product the documents are not tagged with: search everything instead.
             let unfiltered = SearchRequest { filters: Filters::default(), ..request };
             evidence = self.retriever.evidence(&snapshot, &unfiltered)?.0;
         }
         let retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
         let composing = Instant::now();
-        let composed: Composed = compose::compose(message, lang, &evidence, &self.thresholds);
+        let product = slots.sku.as_deref().or(slots.product.as_deref());
+        let composed: Composed = compose::compose(message, lang, &evidence, product, &self.thresholds);
         let compose_ms = composing.elapsed().as_secs_f64() * 1000.0;
         let candidates = candidates_of(&evidence);
         let product_hint = composed

@@ -149,6 +149,23 @@ impl Retriever {
     }
 }
 
+/// Two rankings taking turns, `a` first, each chunk once, at most `k` in all.
+pub fn interleave(a: Vec<Evidence>, b: Vec<Evidence>, k: usize) -> Vec<Evidence> {
+    let mut merged: Vec<Evidence> = Vec::with_capacity(k);
+    let (mut a, mut b) = (a.into_iter(), b.into_iter());
+    loop {
+        let (x, y) = (a.next(), b.next());
+        if x.is_none() && y.is_none() {
+            return merged;
+        }
+        for e in [x, y].into_iter().flatten() {
+            if merged.len() < k && !merged.iter().any(|m| m.chunk.id == e.chunk.id) {
+                merged.push(e);
+            }
+        }
+    }
+}
+
 /// Weighted reciprocal-rank fusion.
 pub fn fuse(legs: &[(&[Scored], f32)], k: f32) -> Vec<Scored> {
     let mut scores: HashMap<u32, f32> = HashMap::new();
@@ -230,6 +247,36 @@ mod tests {
         assert_eq!(fused.iter().map(|x| x.ordinal).collect::<Vec<_>>(), vec![1, 3, 2, 4]);
         let bm25_only = fuse(&[(&bm25, 1.0), (&dense, 0.0)], 60.0);
         assert_eq!(bm25_only.iter().map(|x| x.ordinal).collect::<Vec<_>>(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn interleaving_takes_turns_without_repeats() {
+        let evidence = |ids: &[&str]| -> Vec<Evidence> {
+            ids.iter()
+                .map(|id| Evidence {
+                    chunk: crate::domain::Chunk {
+                        id: id.to_string(),
+                        doc_id: id.to_string(),
+                        doc_type: crate::domain::DocType::Faq,
+                        lang: Lang::En,
+                        products: Vec::new(),
+                        title: String::new(),
+                        section: String::new(),
+                        path: String::new(),
+                        text: String::new(),
+                        code: None,
+                    },
+                    score: 0.0,
+                    bm25: None,
+                    dense: None,
+                    exact: false,
+                })
+                .collect()
+        };
+        let merged = interleave(evidence(&["p1", "p2", "p3"]), evidence(&["p1", "r1", "r2", "r3"]), 5);
+        let ids: Vec<&str> = merged.iter().map(|e| e.chunk.id.as_str()).collect();
+        assert_eq!(ids, ["p1", "p2", "r1", "p3", "r2"]);
+        assert_eq!(interleave(Vec::new(), evidence(&["r1"]), 5).len(), 1);
     }
 
     #[test]

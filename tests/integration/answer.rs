@@ -55,7 +55,7 @@ fn answers_what_the_knowledge_base_covers_and_declines_the_rest() {
         };
         let (evidence, _) = s.app.retriever.evidence(&s.snapshot, &request).unwrap();
         let started = std::time::Instant::now();
-        let composed = compose(&case.question, lang, &evidence, &Thresholds::default());
+        let composed = compose(&case.question, lang, &evidence, None, &Thresholds::default());
         micros.push(started.elapsed().as_micros());
 
         let tally = if case.split == "tune" { &mut tune } else { &mut held_out };
