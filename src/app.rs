@@ -119,8 +119,9 @@ impl App {
         self.assistant_with(self.commerce()?, &self.settings.data_dir.join("conversations.sqlite"), clock)
     }
 
-    /// For runs that must leave the shop's data alone: the embedded store as a fresh copy of
-    /// the seed in `dir`; a configured HTTP backend as it is.
+    /// For runs that must leave the shop's data alone (evals, benchmarks): the embedded store
+    /// as a fresh copy of the seed in `dir`. A live HTTP backend is refused: a run creates
+    /// returns and work orders.
     pub fn scratch_commerce(&self, dir: &Path) -> Result<Arc<dyn CommerceBackend>, AppError> {
         match &self.settings.commerce {
             CommerceSettings::Embedded => {
@@ -128,7 +129,11 @@ impl App {
                     SqliteStore::open(&dir.join("commerce.sqlite"), &self.settings.knowledge_dir.join("store"))?;
                 Ok(Arc::new(store))
             }
-            CommerceSettings::Http(_) => self.commerce(),
+            CommerceSettings::Http(_) => Err(AppError::CommerceConfig(
+                "evals and benchmarks run on the embedded store, never on a live order system: \
+                 unset [commerce] backend = \"http\" for this run"
+                    .into(),
+            )),
         }
     }
 

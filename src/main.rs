@@ -178,14 +178,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(path) = json {
                 write_json(&path, &outcome)?;
             }
-            let report_path = match report {
-                Some(path) => Some(path),
-                None if suites.iter().any(|s| s.is_dir() && s.join("baseline.json").exists()) => {
-                    let dir = suites.iter().find(|s| s.join("baseline.json").exists()).map(|s| s.join("reports"));
-                    dir.map(|d| d.join(format!("eval-{}.md", chrono::Utc::now().format("%Y%m%d-%H%M%S"))))
-                }
-                None => None,
-            };
+            // By default a suites folder with a baseline keeps its reports beside it.
+            let report_path = report.or_else(|| {
+                let folder = suites.iter().find(|s| s.is_dir() && s.join("baseline.json").exists())?;
+                Some(folder.join("reports").join(format!("eval-{}.md", chrono::Utc::now().format("%Y%m%d-%H%M%S"))))
+            });
             if let Some(path) = report_path {
                 if let Some(parent) = path.parent() {
                     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;

@@ -117,12 +117,17 @@ fn zh_address(message: &str) -> Option<Address> {
 
 fn en_address(message: &str) -> Option<Address> {
     // What follows "address" / "to" is the address, when the message says so.
-    let lower = message.to_lowercase();
+    // ASCII lowercasing keeps byte offsets, so positions found in `lower` slice `message`.
+    let lower = message.to_ascii_lowercase();
     let from = ["address:", "address is", "address to", "address", "ship it to", "send it to", "deliver to"]
         .iter()
         .find_map(|cue| lower.find(cue).map(|at| at + cue.len()))?;
-    let parts: Vec<&str> =
-        message[from..].split(',').map(|p| p.trim().trim_end_matches(['.', '!'])).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = message
+        .get(from..)?
+        .split(',')
+        .map(|p| p.trim().trim_end_matches(['.', '!']))
+        .filter(|p| !p.is_empty())
+        .collect();
     // "address of order 2026... to 88 Nanjing Road": the street starts after the last "to".
     let first = *parts.first()?;
     let line = first.rfind(" to ").map_or(first, |at| &first[at + 4..]).trim();
@@ -186,6 +191,7 @@ mod tests {
     #[test]
     fn a_place_name_or_half_an_address_is_not_an_address() {
         for text in [
+            "改订单202611205186地址Ⱥaddress K, 1 road, x district, y",
             "我想改地址",
             "寄到浙江省杭州市",
             "杭州市西湖区文三路100号",

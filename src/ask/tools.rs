@@ -250,9 +250,14 @@ fn changeable(status: OrderStatus) -> bool {
     matches!(status, OrderStatus::PendingPayment | OrderStatus::Paid | OrderStatus::Processing)
 }
 
+/// Beijing, Shanghai, Tianjin and Chongqing are their own province and city.
+fn is_municipality(address: &crate::domain::commerce::Address) -> bool {
+    address.city == address.province || address.province.ends_with('市')
+}
+
 /// "上海市浦东新区…", not "上海市上海市浦东新区…".
 fn city_unless_municipality(address: &crate::domain::commerce::Address) -> &str {
-    if address.city == address.province { "" } else { &address.city }
+    if is_municipality(address) { "" } else { &address.city }
 }
 
 /// A new address without a recipient keeps the order's name, and its phone unless one is given.
@@ -323,11 +328,7 @@ pub fn order_change(ctx: &ToolContext, order_id: &str, proof: Option<&str>, chan
                             address.line,
                             address.district,
                             address.city,
-                            if address.city == address.province || address.province.ends_with('市') {
-                                String::new()
-                            } else {
-                                format!(", {}", address.province)
-                            }
+                            if is_municipality(address) { String::new() } else { format!(", {}", address.province) }
                         ),
                     ),
                     OrderChange::Quantity { sku, quantity } => say(

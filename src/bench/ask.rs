@@ -77,7 +77,9 @@ pub fn ask(app: &App, suite: &Path, options: &AskBenchOptions) -> Result<AskFigu
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).map_err(|e| BenchError::Io(format!("{}: {e}", scratch.display())))?;
     let clock = app.settings.server.fixed_now.map(Clock::Fixed).unwrap_or(Clock::System);
-    let assistant = Arc::new(app.assistant_with(app.commerce()?, &scratch.join("conversations.sqlite"), clock)?);
+    // A scratch store too: a question the classifier takes for a cancellation must not cancel.
+    let commerce = app.scratch_commerce(&scratch)?;
+    let assistant = Arc::new(app.assistant_with(commerce, &scratch.join("conversations.sqlite"), clock)?);
     let mut server_settings = app.settings.server.clone();
     server_settings.rate_limit_per_sec = 0.0;
     server_settings.session_secret = Some(secret);
@@ -200,7 +202,8 @@ fn run_clients(
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+        // A client that panicked counts all its requests as failed.
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|_| vec![None; per_client])).collect()
     })
 }
 

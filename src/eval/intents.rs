@@ -85,8 +85,8 @@ pub struct IntentTally {
 }
 
 impl IntentTally {
-    /// Scores what the system understood of one case; returns whether intent and slots were right.
-    pub fn add(&mut self, case: &Case, intent: Intent, confidence: f32, slots: &crate::domain::turn::Slots) -> bool {
+    /// Scores what the system understood of one case.
+    pub fn add(&mut self, case: &Case, intent: Intent, confidence: f32, slots: &crate::domain::turn::Slots) {
         self.cases += 1;
         let mut slot_errors = Vec::new();
         if let Some(expected) = &case.slots {
@@ -109,8 +109,7 @@ impl IntentTally {
             *self.cells.entry((want, intent)).or_default() += 1;
             self.outcomes.push((confidence, intent_right));
         }
-        let right = intent_right && slot_errors.is_empty();
-        if !right {
+        if !intent_right || !slot_errors.is_empty() {
             self.failures.push(Failure {
                 id: case.id.clone(),
                 question: case.question.clone(),
@@ -120,7 +119,6 @@ impl IntentTally {
                 slot_errors,
             });
         }
-        right
     }
 
     pub fn report(self, suite: &str) -> IntentReport {

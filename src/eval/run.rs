@@ -81,7 +81,7 @@ fn test_split() -> String {
 struct Targets {
     questions: Vec<PathBuf>,
     retrieval: Vec<PathBuf>,
-    intents: Vec<(PublicIntents, PathBuf)>,
+    intents: Vec<PublicIntents>,
     baseline: Option<PathBuf>,
     skipped: Vec<String>,
 }
@@ -135,7 +135,7 @@ fn add_public(targets: &mut Targets, file: &Path, dir: &Path) -> Result<(), RunE
         let path = dir.join(&suite.path);
         let mapping = dir.join(&suite.mapping);
         if path.join(format!("{}.jsonl", suite.test)).exists() {
-            targets.intents.push((PublicIntents { path, mapping, ..suite }, dir.to_path_buf()));
+            targets.intents.push(PublicIntents { path, mapping, ..suite });
         } else {
             targets.skipped.push(format!("{} (not found)", path.display()));
         }
@@ -206,7 +206,7 @@ pub fn run(app: &App, paths: &[PathBuf], options: &RunOptions) -> Result<EvalRep
     if !targets.questions.is_empty() {
         run_questions(app, &targets.questions, now, options, &mut report)?;
     }
-    for (suite, _) in &targets.intents {
+    for suite in &targets.intents {
         let report_of = bitext(app, suite)?;
         insert_intents(&mut report.figures, &suite.name, &report_of);
         report.intents.push(report_of);
@@ -243,6 +243,10 @@ fn run_questions(
     let mut suites: Vec<(String, Vec<Case>)> = Vec::new();
     for path in paths {
         let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
+        // Figures are named by suite: two suites of one name would mix, and "all" is taken.
+        if name == "all" || suites.iter().any(|(n, _)| *n == name) {
+            return Err(RunError::Target(format!("{}: another suite is already named {name:?}", path.display())));
+        }
         suites.push((name, read_suite(path)?));
     }
     // Scratch stores: the run may create returns and work orders, and logs its own gaps.
@@ -278,7 +282,7 @@ fn run_questions(
     }
     bar.finish_and_clear();
     let logged: HashSet<String> =
-        assistant.gap_groups(true)?.into_iter().flat_map(|g| g.questions.into_iter().map(|q| q.gap.question)).collect();
+        assistant.gap_groups(true)?.into_iter().flat_map(|g| g.questions.into_iter().map(|q| q.gap.turn_id)).collect();
     check_gaps(&mut outcomes, &logged);
 
     let case_index: HashMap<(String, String), &Case> =
@@ -289,9 +293,7 @@ fn run_questions(
             (name.clone(), outcomes.iter().filter(|o| &o.suite == name).collect(), cases.iter().collect())
         })
         .collect();
-    if suites.len() > 1 {
-        groups.push(("all".into(), outcomes.iter().collect(), suites.iter().flat_map(|(_, c)| c.iter()).collect()));
-    }
+    groups.push(("all".into(), outcomes.iter().collect(), suites.iter().flat_map(|(_, c)| c.iter()).collect()));
     for (name, group, cases) in groups {
         let suite_report = question_report(&name, &group, &cases, &case_index, snapshot.as_ref(), app, options)?;
         insert_turns(&mut report.figures, &name, &suite_report.all);
@@ -310,21 +312,6 @@ fn run_questions(
             report.all = Some(suite_report);
         } else {
             report.questions.push(suite_report);
-        }
-    }
-    // With one suite, "all" is that suite.
-    if suites.len() == 1 {
-        report.all = report.questions.first().cloned();
-        if let Some(all) = &report.all {
-            insert_turns(&mut report.figures, "all", &all.all);
-            for f in &all.retrieval {
-                insert_mode(&mut report.figures, "all", f);
-            }
-            for (lang, modes) in &all.retrieval_by_lang {
-                for f in modes {
-                    insert_mode(&mut report.figures, &format!("all/{lang}"), f);
-                }
-            }
         }
     }
     report.failed_cases = outcomes.into_iter().filter(|o| !o.problems.is_empty()).collect();
@@ -396,29 +383,30 @@ fn bitext(app: &App, suite: &PublicIntents) -> Result<IntentReport, RunError> {
     Ok(score(&suite.name, &test, &understander))
 }
 
+/// A figure over no cases is left out, so a gate on it reports "not measured" rather than
+/// holding or failing on a made-up value.
 fn insert_turns(figures: &mut BTreeMap<String, f64>, prefix: &str, f: &TurnFigures) {
-    let mut put = |name: &str, value: f64| {
-        figures.insert(format!("{prefix}/{name}"), value);
+    let mut put = |name: &str, measured: bool, value: f64| {
+        if measured {
+            figures.insert(format!("{prefix}/{name}"), value);
+        }
     };
-    put("cases", f.cases as f64);
-    put("intent_accuracy", f.intents.intent_accuracy);
-    put("intent_macro_f1", f.intents.macro_f1);
-    put("slot_accuracy", f.intents.slot_accuracy);
-    if f.turns == 0 {
-        return;
-    }
-    put("answer_correctness", f.answer_correctness);
-    put("citation_correctness", f.citation_correctness);
-    put("self_resolution", f.self_resolution);
-    put("handoff_precision", f.handoff_precision);
-    put("handoff_recall", f.handoff_recall);
-    put("out_of_scope_answered", f.out_of_scope_answered as f64);
-    put("gap_logging", f.gap_logging);
-    put("leaks", f.leaks as f64);
+    put("cases", true, f.cases as f64);
+    put("intent_accuracy", f.intents.intent_cases > 0, f.intents.intent_accuracy);
+    put("intent_macro_f1", f.intents.intent_cases > 0, f.intents.macro_f1);
+    put("slot_accuracy", f.intents.slot_expected > 0, f.intents.slot_accuracy);
+    put("answer_correctness", f.answer_cases > 0, f.answer_correctness);
+    put("citation_correctness", f.citation_cases > 0, f.citation_correctness);
+    put("self_resolution", f.answerable_cases > 0, f.self_resolution);
+    put("handoff_precision", f.handoff_predicted > 0, f.handoff_precision);
+    put("handoff_recall", f.handoff_expected > 0, f.handoff_recall);
+    put("out_of_scope_answered", f.turns > 0, f.out_of_scope_answered as f64);
+    put("gap_logging", f.out_of_scope_cases > 0, f.gap_logging);
+    put("leaks", f.turns > 0, f.leaks as f64);
     for (stage, [p50, p95, p99]) in &f.latency {
-        put(&format!("latency/{stage}/p50_ms"), *p50);
-        put(&format!("latency/{stage}/p95_ms"), *p95);
-        put(&format!("latency/{stage}/p99_ms"), *p99);
+        put(&format!("latency/{stage}/p50_ms"), f.turns > 0, *p50);
+        put(&format!("latency/{stage}/p95_ms"), f.turns > 0, *p95);
+        put(&format!("latency/{stage}/p99_ms"), f.turns > 0, *p99);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::cases::Case;
 use super::intents::{IntentReport, IntentTally, share};
-use crate::ask::assistant::{Assistant, StageTimings, TurnRequest};
+use crate::ask::assistant::{Assistant, StageTimings, TurnError, TurnRequest};
 use crate::domain::Lang;
 use crate::domain::turn::Reply;
 use crate::text::detect_lang;
@@ -26,6 +26,9 @@ pub struct CaseOutcome {
     pub confidence: f32,
     pub cited: Vec<String>,
     pub handoff: Option<String>,
+    /// The turn's id, for finding its gap in the log.
+    #[serde(skip)]
+    pub turn_id: Option<String>,
     /// "missing fact \"7天\"", "cited faq-x, expected one of [...]", ...
     pub problems: Vec<String>,
     #[serde(skip)]
@@ -84,7 +87,7 @@ pub fn run_cases(
     cases: &[Case],
     assistant: &Assistant,
     mut progress: impl FnMut(),
-) -> Result<Vec<CaseOutcome>, crate::ask::assistant::TurnError> {
+) -> Result<Vec<CaseOutcome>, TurnError> {
     let mut sessions: HashMap<&str, String> = HashMap::new();
     let mut outcomes = Vec::with_capacity(cases.len());
     for case in cases {
@@ -104,6 +107,7 @@ pub fn run_cases(
                 confidence: got.confidence,
                 cited: Vec::new(),
                 handoff: None,
+                turn_id: None,
                 problems,
                 timings: None,
                 checks: Checks { slots, ..Checks::default() },
@@ -117,7 +121,16 @@ pub fn run_cases(
                 customer_id: case.customer.clone(),
                 order_proof: case.order_proof.clone(),
             };
-            let (reply, trace) = assistant.traced_turn(request)?;
+            let (reply, trace) = match assistant.traced_turn(request) {
+                Ok(done) => done,
+                // A refused message (too long, control characters) is that case's outcome.
+                Err(e @ (TurnError::TooLong { .. } | TurnError::Invalid(_))) => {
+                    outcomes.push(refused(suite, case, lang, &e));
+                    progress();
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if let Some(conversation) = case.conversation.as_deref() {
                 sessions.insert(conversation, reply.session_id.clone());
             }
@@ -134,10 +147,42 @@ pub fn run_cases(
     Ok(outcomes)
 }
 
+/// A case whose message the assistant refused outright: not answered, nothing logged.
+fn refused(suite: &str, case: &Case, lang: Lang, error: &TurnError) -> CaseOutcome {
+    let mut problems = vec![format!("the turn was refused: {error}")];
+    if !case.expect.is_empty() {
+        problems.push("not answered".into());
+    }
+    CaseOutcome {
+        suite: suite.to_string(),
+        id: case.id.clone(),
+        lang,
+        question: case.question.clone(),
+        expected: expectation(case),
+        answer: String::new(),
+        answered: false,
+        intent: String::new(),
+        confidence: 0.0,
+        cited: Vec::new(),
+        handoff: None,
+        turn_id: None,
+        problems,
+        timings: None,
+        checks: Checks {
+            whole_turn: true,
+            facts: (!case.expect.is_empty()).then_some(false),
+            self_resolved: (!case.must_not_answer() && !case.expects_handoff()).then_some(false),
+            expected_handoff: case.expects_handoff(),
+            must_not_answer: case.must_not_answer(),
+            ..Checks::default()
+        },
+    }
+}
+
 /// Marks which outcomes' turns left a gap in the log (checked after the run, from the store).
-pub fn check_gaps(outcomes: &mut [CaseOutcome], logged_questions: &HashSet<String>) {
+pub fn check_gaps(outcomes: &mut [CaseOutcome], logged_turns: &HashSet<String>) {
     for outcome in outcomes.iter_mut().filter(|o| o.checks.must_not_answer) {
-        outcome.checks.gap_logged = logged_questions.contains(&outcome.question);
+        outcome.checks.gap_logged = outcome.turn_id.as_ref().is_some_and(|t| logged_turns.contains(t));
         if !outcome.checks.gap_logged {
             outcome.problems.push("no gap logged for an unanswerable question".into());
         }
@@ -255,6 +300,7 @@ fn judge(suite: &str, case: &Case, lang: Lang, reply: &Reply) -> CaseOutcome {
         confidence: reply.confidence,
         cited,
         handoff: reply.handoff.as_ref().map(|_| handoff_reason(reply)),
+        turn_id: Some(reply.turn_id.clone()),
         problems,
         timings: None,
         checks: Checks {
