@@ -528,13 +528,15 @@ impl Assistant {
                     if intent == Intent::ReturnRefund {
                         return self.knowledge(message, intent, slots, lang);
                     }
+                    let (mut retrieve_ms, mut compose_ms) = (0.0, 0.0);
                     if confidence < FOLLOW_UP_CONFIDENCE {
                         let act = self.knowledge(message, intent, slots, lang)?;
                         if act.answered {
                             return Ok(act);
                         }
+                        (retrieve_ms, compose_ms) = (act.retrieve_ms, act.compose_ms);
                     }
-                    return Ok(Act::ask_for(
+                    let ask = Act::ask_for(
                         "order_id",
                         intent,
                         say(
@@ -542,7 +544,9 @@ impl Assistant {
                             "请提供您的12位订单号，我来为您查询。",
                             "Please give me your 12-digit order number and I will look it up.",
                         ),
-                    ));
+                    );
+                    // The policy search that came to nothing still counts as retrieval time.
+                    return Ok(Act { retrieve_ms, compose_ms, ..ask });
                 };
                 let outcome = match intent {
                     Intent::OrderStatus => tools::order_status(&ctx, &order_id, proof),
