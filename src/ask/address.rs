@@ -53,23 +53,7 @@ pub fn parse_address(message: &str) -> Option<Address> {
 }
 
 fn mobile(message: &str) -> String {
-    let chars: Vec<char> = message.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_ascii_digit() {
-            let start = i;
-            while i < chars.len() && chars[i].is_ascii_digit() {
-                i += 1;
-            }
-            let run: String = chars[start..i].iter().collect();
-            if run.len() == 11 && run.starts_with('1') {
-                return run;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    String::new()
+    crate::text::digit_runs(message).find(|run| run.len() == 11 && run.starts_with('1')).unwrap_or_default().to_string()
 }
 
 /// Splits `text` after the first occurrence of any of `ends` (the suffix stays with the part).

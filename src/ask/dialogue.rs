@@ -92,22 +92,7 @@ pub fn proof_in(message: &str) -> Option<String> {
         return Some(email.trim_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '.').to_string());
     }
     // Runs of exactly four digits ("尾号1234", "last 4: 7345").
-    let chars: Vec<char> = message.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_ascii_digit() {
-            let start = i;
-            while i < chars.len() && chars[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i - start == 4 {
-                return Some(chars[start..i].iter().collect());
-            }
-        } else {
-            i += 1;
-        }
-    }
-    None
+    crate::text::digit_runs(message).find(|run| run.len() == 4).map(str::to_string)
 }
 
 #[cfg(test)]

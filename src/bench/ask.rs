@@ -67,8 +67,9 @@ pub fn ask(app: &App, suite: &Path, options: &AskBenchOptions) -> Result<AskFigu
     let cases = read_suite(suite)?;
     let secret = format!("bench-{}", uuid::Uuid::new_v4());
     let expires = chrono::Utc::now().timestamp() + 86_400;
-    let knowledge = questions(app, &cases, &KNOWLEDGE_INTENTS, &secret, expires)?;
-    let tools = questions(app, &cases, &TOOL_INTENTS, &secret, expires)?;
+    let shop = app.commerce()?;
+    let knowledge = questions(shop.as_ref(), &cases, &KNOWLEDGE_INTENTS, &secret, expires)?;
+    let tools = questions(shop.as_ref(), &cases, &TOOL_INTENTS, &secret, expires)?;
     if knowledge.is_empty() || tools.is_empty() {
         return Err(BenchError::NoText(format!("{} has no knowledge or no tool questions", suite.display())));
     }
@@ -129,13 +130,12 @@ pub fn ask(app: &App, suite: &Path, options: &AskBenchOptions) -> Result<AskFigu
 /// The suite's questions of `intents`, each sent as its order's owner (or a known customer),
 /// since order and points answers need a signed-in shopper to reach the tools at all.
 fn questions(
-    app: &App,
+    commerce: &dyn crate::ports::CommerceBackend,
     cases: &[Case],
     intents: &[Intent],
     secret: &str,
     expires: i64,
 ) -> Result<Vec<BenchQuestion>, BenchError> {
-    let commerce = app.commerce()?;
     let order_owner = |case: &Case| -> Result<Option<String>, BenchError> {
         let Some(order_id) = case.slots.as_ref().and_then(|s| s.get("order_id")).and_then(|v| v.as_str()) else {
             return Ok(None);

@@ -232,8 +232,7 @@ pub fn score_mode(
     score_queries(&suite.queries, &suite.qrels, snapshot, retriever, mode)
 }
 
-/// Scores `queries` (id, text) against their judgements. A judged id may name a document or
-/// a chunk: a hit counts under its chunk id when that is judged, else under its document.
+/// Scores `queries` (id, text) against their judgements.
 pub fn score_queries(
     queries: &[(String, String)],
     qrels: &HashMap<String, HashMap<String, u32>>,
@@ -241,44 +240,78 @@ pub fn score_queries(
     retriever: &Retriever,
     mode: SearchMode,
 ) -> Result<ModeFigures, EvalError> {
-    let (mut ndcg, mut r1, mut r5, mut r10, mut r100, mut mrr) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    let mut latencies = Vec::with_capacity(queries.len());
     let no_judgements = HashMap::new();
-    for (qid, text) in queries {
-        let request = SearchRequest { query: text.clone(), k: 100, mode, filters: Filters::default() };
-        let started = Instant::now();
-        let hits = match retriever.search(snapshot, &request) {
-            Ok((hits, _)) => hits,
-            Err(RetrieveError::EmptyQuery) => Vec::new(),
-            Err(e) => return Err(e.into()),
-        };
-        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
-        let judged = qrels.get(qid).unwrap_or(&no_judgements);
-        let mut seen = HashSet::new();
-        let ranked: Vec<String> = hits
-            .into_iter()
-            .map(|h| if judged.contains_key(&h.chunk_id) { h.chunk_id } else { h.doc_id })
-            .filter(|d| seen.insert(d.clone()))
-            .collect();
-        ndcg += ndcg_at(&ranked, judged, 10);
-        r1 += recall_at(&ranked, judged, 1);
-        r5 += recall_at(&ranked, judged, 5);
-        r10 += recall_at(&ranked, judged, 10);
-        r100 += recall_at(&ranked, judged, 100);
-        mrr += mrr_at(&ranked, judged, 10);
-    }
-    latencies.sort_by(f64::total_cmp);
-    let n = queries.len().max(1) as f64;
-    Ok(ModeFigures {
-        mode: mode.as_str(),
-        queries: queries.len(),
-        ndcg_10: ndcg / n,
-        recall_1: r1 / n,
-        recall_5: r5 / n,
-        recall_10: r10 / n,
-        recall_100: r100 / n,
-        mrr_10: mrr / n,
-        latency_p50_ms: percentile(&latencies, 50.0),
-        latency_p95_ms: percentile(&latencies, 95.0),
+    let scores = queries
+        .iter()
+        .map(|(qid, text)| score_query(text, qrels.get(qid).unwrap_or(&no_judgements), snapshot, retriever, mode))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ModeFigures::average(mode, &scores))
+}
+
+/// One query's metrics in one mode.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryScore {
+    ndcg_10: f64,
+    recall_1: f64,
+    recall_5: f64,
+    recall_10: f64,
+    recall_100: f64,
+    mrr_10: f64,
+    latency_ms: f64,
+}
+
+/// Searches once and scores the ranking. A judged id may name a document or a chunk: a hit
+/// counts under its chunk id when that is judged, else under its document.
+pub fn score_query(
+    text: &str,
+    judged: &HashMap<String, u32>,
+    snapshot: &Snapshot,
+    retriever: &Retriever,
+    mode: SearchMode,
+) -> Result<QueryScore, EvalError> {
+    let request = SearchRequest { query: text.to_string(), k: 100, mode, filters: Filters::default() };
+    let started = Instant::now();
+    let hits = match retriever.search(snapshot, &request) {
+        Ok((hits, _)) => hits,
+        Err(RetrieveError::EmptyQuery) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut seen = HashSet::new();
+    let ranked: Vec<String> = hits
+        .into_iter()
+        .map(|h| if judged.contains_key(&h.chunk_id) { h.chunk_id } else { h.doc_id })
+        .filter(|d| seen.insert(d.clone()))
+        .collect();
+    Ok(QueryScore {
+        ndcg_10: ndcg_at(&ranked, judged, 10),
+        recall_1: recall_at(&ranked, judged, 1),
+        recall_5: recall_at(&ranked, judged, 5),
+        recall_10: recall_at(&ranked, judged, 10),
+        recall_100: recall_at(&ranked, judged, 100),
+        mrr_10: mrr_at(&ranked, judged, 10),
+        latency_ms,
     })
+}
+
+impl ModeFigures {
+    /// The mean of each metric over `scores`, and their latency percentiles.
+    pub fn average(mode: SearchMode, scores: &[QueryScore]) -> ModeFigures {
+        let n = scores.len().max(1) as f64;
+        let mean = |of: fn(&QueryScore) -> f64| scores.iter().map(of).sum::<f64>() / n;
+        let mut latencies: Vec<f64> = scores.iter().map(|s| s.latency_ms).collect();
+        latencies.sort_by(f64::total_cmp);
+        ModeFigures {
+            mode: mode.as_str(),
+            queries: scores.len(),
+            ndcg_10: mean(|s| s.ndcg_10),
+            recall_1: mean(|s| s.recall_1),
+            recall_5: mean(|s| s.recall_5),
+            recall_10: mean(|s| s.recall_10),
+            recall_100: mean(|s| s.recall_100),
+            mrr_10: mean(|s| s.mrr_10),
+            latency_p50_ms: percentile(&latencies, 50.0),
+            latency_p95_ms: percentile(&latencies, 95.0),
+        }
+    }
 }

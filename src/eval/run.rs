@@ -6,7 +6,7 @@
 //! its `public.toml` lists, and its `baseline.json`. A `.jsonl` file is one question suite; a
 //! BEIR folder one retrieval suite.
 
-use super::beir::{BeirSuite, EvalError, ModeFigures, is_beir_dir, score_mode, score_queries};
+use super::beir::{BeirSuite, EvalError, ModeFigures, QueryScore, is_beir_dir, score_mode, score_query};
 use super::cases::{Case, read_suite};
 use super::gates::{Baseline, GateResult};
 use super::intents::{IntentReport, read_bitext, read_bitext_mapping, score};
@@ -287,15 +287,12 @@ fn run_questions(
 
     let case_index: HashMap<(String, String), &Case> =
         suites.iter().flat_map(|(name, cases)| cases.iter().map(move |c| ((name.clone(), c.id.clone()), c))).collect();
-    let mut groups: Vec<(String, Vec<&CaseOutcome>, Vec<&Case>)> = suites
-        .iter()
-        .map(|(name, cases)| {
-            (name.clone(), outcomes.iter().filter(|o| &o.suite == name).collect(), cases.iter().collect())
-        })
-        .collect();
-    groups.push(("all".into(), outcomes.iter().collect(), suites.iter().flat_map(|(_, c)| c.iter()).collect()));
-    for (name, group, cases) in groups {
-        let suite_report = question_report(&name, &group, &cases, &case_index, snapshot.as_ref(), app, options)?;
+    let scores = retrieval_scores(&case_index, snapshot.as_ref(), app, options)?;
+    let mut groups: Vec<(String, Vec<&CaseOutcome>)> =
+        suites.iter().map(|(name, _)| (name.clone(), outcomes.iter().filter(|o| &o.suite == name).collect())).collect();
+    groups.push(("all".into(), outcomes.iter().collect()));
+    for (name, group) in groups {
+        let suite_report = question_report(&name, &group, &case_index, &scores, options);
         insert_turns(&mut report.figures, &name, &suite_report.all);
         for (lang, f) in &suite_report.by_lang {
             insert_turns(&mut report.figures, &format!("{name}/{lang}"), f);
@@ -318,57 +315,64 @@ fn run_questions(
     Ok(())
 }
 
+/// Every case that names relevant documents, searched once per mode (in `options.modes` order).
+fn retrieval_scores(
+    cases: &HashMap<(String, String), &Case>,
+    snapshot: Option<&crate::ports::Snapshot>,
+    app: &App,
+    options: &RunOptions,
+) -> Result<HashMap<(String, String), Vec<QueryScore>>, RunError> {
+    let Some(snapshot) = snapshot else { return Ok(HashMap::new()) };
+    let mut scores = HashMap::new();
+    for (key, case) in cases.iter().filter(|(_, c)| !c.relevant.is_empty()) {
+        let judged: HashMap<String, u32> = case.relevant.iter().map(|d| (d.clone(), 1)).collect();
+        let per_mode = options
+            .modes
+            .iter()
+            .map(|&mode| score_query(&case.question, &judged, snapshot, &app.retriever, mode))
+            .collect::<Result<Vec<_>, _>>()?;
+        scores.insert(key.clone(), per_mode);
+    }
+    Ok(scores)
+}
+
 fn question_report(
     name: &str,
     group: &[&CaseOutcome],
-    cases: &[&Case],
     case_index: &HashMap<(String, String), &Case>,
-    snapshot: Option<&crate::ports::Snapshot>,
-    app: &App,
+    scores: &HashMap<(String, String), Vec<QueryScore>>,
     options: &RunOptions,
-) -> Result<QuestionSuiteReport, RunError> {
-    let mut by_lang = BTreeMap::new();
-    for lang in [Lang::Zh, Lang::En] {
-        let of_lang: Vec<&CaseOutcome> = group.iter().copied().filter(|o| o.lang == lang).collect();
-        if !of_lang.is_empty() {
-            by_lang.insert(lang.as_str().to_string(), figures(&of_lang, case_index, &format!("{name}/{lang}")));
+) -> QuestionSuiteReport {
+    // Retrieval figures per mode over the outcomes whose cases were searched (none without any).
+    let retrieval_of = |outcomes: &[&CaseOutcome]| -> Vec<ModeFigures> {
+        let searched: Vec<&Vec<QueryScore>> =
+            outcomes.iter().filter_map(|o| scores.get(&(o.suite.clone(), o.id.clone()))).collect();
+        if searched.is_empty() {
+            return Vec::new();
         }
-    }
-    let retrieval = judged_retrieval(cases, snapshot, app, options)?;
+        let modes = options.modes.iter().enumerate();
+        modes.map(|(i, &mode)| ModeFigures::average(mode, &searched.iter().map(|s| s[i]).collect::<Vec<_>>())).collect()
+    };
+    let mut by_lang = BTreeMap::new();
     let mut retrieval_by_lang = BTreeMap::new();
     for lang in [Lang::Zh, Lang::En] {
-        let of_lang: Vec<&Case> = cases.iter().copied().filter(|c| super::turns::case_lang(c) == lang).collect();
-        let figures = judged_retrieval(&of_lang, snapshot, app, options)?;
-        if !figures.is_empty() {
-            retrieval_by_lang.insert(lang.as_str().to_string(), figures);
+        let of_lang: Vec<&CaseOutcome> = group.iter().copied().filter(|o| o.lang == lang).collect();
+        if of_lang.is_empty() {
+            continue;
+        }
+        by_lang.insert(lang.as_str().to_string(), figures(&of_lang, case_index, &format!("{name}/{lang}")));
+        let retrieval = retrieval_of(&of_lang);
+        if !retrieval.is_empty() {
+            retrieval_by_lang.insert(lang.as_str().to_string(), retrieval);
         }
     }
-    Ok(QuestionSuiteReport {
+    QuestionSuiteReport {
         suite: name.to_string(),
         all: figures(group, case_index, name),
         by_lang,
-        retrieval,
+        retrieval: retrieval_of(group),
         retrieval_by_lang,
-    })
-}
-
-/// Retrieval figures per mode over the cases that name relevant documents (none without any).
-fn judged_retrieval(
-    cases: &[&Case],
-    snapshot: Option<&crate::ports::Snapshot>,
-    app: &App,
-    options: &RunOptions,
-) -> Result<Vec<ModeFigures>, RunError> {
-    let judged: Vec<&&Case> = cases.iter().filter(|c| !c.relevant.is_empty()).collect();
-    let queries: Vec<(String, String)> = judged.iter().map(|c| (c.id.clone(), c.question.clone())).collect();
-    let qrels: HashMap<String, HashMap<String, u32>> =
-        judged.iter().map(|c| (c.id.clone(), c.relevant.iter().map(|d| (d.clone(), 1)).collect())).collect();
-    let Some(snapshot) = snapshot.filter(|_| !queries.is_empty()) else { return Ok(Vec::new()) };
-    let mut figures = Vec::new();
-    for &mode in &options.modes {
-        figures.push(score_queries(&queries, &qrels, snapshot, &app.retriever, mode)?);
     }
-    Ok(figures)
 }
 
 fn bitext(app: &App, suite: &PublicIntents) -> Result<IntentReport, RunError> {

@@ -37,6 +37,29 @@ pub struct CaseOutcome {
     checks: Checks,
 }
 
+impl CaseOutcome {
+    /// The case as asked, before anything came back.
+    fn of(suite: &str, case: &Case, lang: Lang) -> CaseOutcome {
+        CaseOutcome {
+            suite: suite.to_string(),
+            id: case.id.clone(),
+            lang,
+            question: case.question.clone(),
+            expected: expectation(case),
+            answer: String::new(),
+            answered: false,
+            intent: String::new(),
+            confidence: 0.0,
+            cited: Vec::new(),
+            handoff: None,
+            turn_id: None,
+            problems: Vec::new(),
+            timings: None,
+            checks: Checks::default(),
+        }
+    }
+}
+
 /// Which figures a case counts in, and whether it passed each.
 #[derive(Debug, Clone, Copy, Default)]
 struct Checks {
@@ -96,21 +119,11 @@ pub fn run_cases(
             let got = assistant.understand(&case.question);
             let (problems, slots) = understanding(suite, case, got.intent, got.confidence, &got.slots);
             CaseOutcome {
-                suite: suite.to_string(),
-                id: case.id.clone(),
-                lang,
-                question: case.question.clone(),
-                expected: String::new(),
-                answer: String::new(),
-                answered: false,
                 intent: got.intent.as_str().to_string(),
                 confidence: got.confidence,
-                cited: Vec::new(),
-                handoff: None,
-                turn_id: None,
                 problems,
-                timings: None,
                 checks: Checks { slots, ..Checks::default() },
+                ..CaseOutcome::of(suite, case, lang)
             }
         } else {
             let session_id = case.conversation.as_deref().and_then(|c| sessions.get(c).cloned());
@@ -141,7 +154,7 @@ pub fn run_cases(
             outcome.timings = Some(trace.timings);
             outcome
         };
-        outcomes.push(CaseOutcome { expected: expectation(case), ..outcome });
+        outcomes.push(outcome);
         progress();
     }
     Ok(outcomes)
@@ -154,20 +167,7 @@ fn refused(suite: &str, case: &Case, lang: Lang, error: &TurnError) -> CaseOutco
         problems.push("not answered".into());
     }
     CaseOutcome {
-        suite: suite.to_string(),
-        id: case.id.clone(),
-        lang,
-        question: case.question.clone(),
-        expected: expectation(case),
-        answer: String::new(),
-        answered: false,
-        intent: String::new(),
-        confidence: 0.0,
-        cited: Vec::new(),
-        handoff: None,
-        turn_id: None,
         problems,
-        timings: None,
         checks: Checks {
             whole_turn: true,
             facts: (!case.expect.is_empty()).then_some(false),
@@ -176,6 +176,7 @@ fn refused(suite: &str, case: &Case, lang: Lang, error: &TurnError) -> CaseOutco
             must_not_answer: case.must_not_answer(),
             ..Checks::default()
         },
+        ..CaseOutcome::of(suite, case, lang)
     }
 }
 
@@ -243,7 +244,7 @@ fn expectation(case: &Case) -> String {
     parts.join("; ")
 }
 
-pub fn case_lang(case: &Case) -> Lang {
+fn case_lang(case: &Case) -> Lang {
     case.locale.as_deref().and_then(Lang::parse).unwrap_or_else(|| detect_lang(&case.question))
 }
 
@@ -289,11 +290,6 @@ fn judge(suite: &str, case: &Case, lang: Lang, reply: &Reply) -> CaseOutcome {
         problems.push("answered a question that must not be answered".into());
     }
     CaseOutcome {
-        suite: suite.to_string(),
-        id: case.id.clone(),
-        lang,
-        question: case.question.clone(),
-        expected: String::new(),
         answer: reply.answer.clone(),
         answered: reply.answered,
         intent: reply.intent.as_str().to_string(),
@@ -302,7 +298,6 @@ fn judge(suite: &str, case: &Case, lang: Lang, reply: &Reply) -> CaseOutcome {
         handoff: reply.handoff.as_ref().map(|_| handoff_reason(reply)),
         turn_id: Some(reply.turn_id.clone()),
         problems,
-        timings: None,
         checks: Checks {
             whole_turn: true,
             facts,
@@ -312,10 +307,10 @@ fn judge(suite: &str, case: &Case, lang: Lang, reply: &Reply) -> CaseOutcome {
             handed_off,
             must_not_answer: case.must_not_answer(),
             answered: reply.answered,
-            gap_logged: false,
             leaked: !leaked.is_empty(),
-            slots: [0; 3],
+            ..Checks::default()
         },
+        ..CaseOutcome::of(suite, case, lang)
     }
 }
 
