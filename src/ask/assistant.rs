@@ -10,6 +10,7 @@ use super::handoff;
 use super::retrieve::{RetrieveError, Retriever, SearchRequest, interleave};
 use super::tools::{self, ToolContext, ToolOutcome, say};
 use super::understand::Understander;
+use super::understand::guard::{self, Refusal};
 use crate::domain::commerce::{NewWorkOrder, OrderChange, Product, RestockRequest};
 use crate::domain::conversation::{
     ConversationStats, Feedback, GapCandidate, GapGroup, NewGap, NewTicket, PendingAsk, Session, TurnRecord,
@@ -27,6 +28,10 @@ use std::time::Instant;
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 /// Below this intent confidence a message that only fills slots continues the last intent.
 const FOLLOW_UP_CONFIDENCE: f32 = 0.75;
+/// Below this intent confidence Clerk does not prompt for a tool's missing slot: a message
+/// with no clear sign of wanting that tool ("lorem ipsum" is not a stock question) gets the
+/// knowledge base's answer, or none.
+const PROMPT_CONFIDENCE: f32 = 0.5;
 /// Passages retrieved for composing an answer.
 const EVIDENCE_K: usize = 8;
 
@@ -272,7 +277,10 @@ impl Assistant {
         });
 
         let acting = Instant::now();
-        let mut act = if session.handed_off && intent != Intent::Greeting {
+        let refused = guard::refusal(message);
+        let mut act = if let Some(refusal) = refused {
+            Act { answer: refusal_answer(refusal, lang), ..Default::default() }
+        } else if session.handed_off && intent != Intent::Greeting {
             Act::said(say(
                 lang,
                 "已为您转接人工客服，请稍候，客服会尽快回复。",
@@ -291,7 +299,10 @@ impl Assistant {
         }
         // Handoff: explicit request, business rules, anger, then repeated failure.
         let rule = handoff::business_rule(message);
-        let reason = if intent == Intent::HumanHandoff {
+        // A refused message is neither obeyed nor escalated.
+        let reason = if refused.is_some() {
+            None
+        } else if intent == Intent::HumanHandoff {
             Some((HandoffReason::ExplicitRequest, "explicit request"))
         } else if let Some(rule) = rule {
             Some((HandoffReason::BusinessRule, rule))
@@ -453,7 +464,7 @@ impl Assistant {
                     "All right. Anything else I can help with?",
                 )));
             }
-            if dialogue::is_yes(message) {
+            if dialogue::accepts(slot, message) {
                 match slot {
                     "confirm_return" => {
                         if let Some(order_id) = &slots.order_id {
@@ -531,7 +542,7 @@ impl Assistant {
                     let (mut retrieve_ms, mut compose_ms) = (0.0, 0.0);
                     if confidence < FOLLOW_UP_CONFIDENCE {
                         let act = self.knowledge(message, intent, slots, lang)?;
-                        if act.answered {
+                        if act.answered || confidence < PROMPT_CONFIDENCE {
                             return Ok(act);
                         }
                         (retrieve_ms, compose_ms) = (act.retrieve_ms, act.compose_ms);
@@ -579,6 +590,8 @@ impl Assistant {
                     && p.slot == "order_proof"
                 {
                     p.intent = intent;
+                    // Proof given and not accepted: nothing about the order was answered.
+                    act.answered &= proof.is_none();
                 }
                 if intent == Intent::ReturnRefund && act.answered && act.pending.is_none() {
                     // "It is back at your warehouse; how long until the refund shows?": the
@@ -595,6 +608,9 @@ impl Assistant {
             }
             Intent::InventoryCheck => {
                 let Some(product) = self.product_of(slots)? else {
+                    if confidence < PROMPT_CONFIDENCE {
+                        return self.knowledge(message, intent, slots, lang);
+                    }
                     return Ok(Act::ask_for(
                         "product",
                         intent,
@@ -818,7 +834,8 @@ fn resolve(session: &Session, message: &str, understood: &Understanding) -> (Int
             "order_id" => fresh.order_id.is_some(),
             "product" => fresh.product.is_some() || fresh.sku.is_some(),
             "order_proof" => dialogue::proof_in(message).is_some(),
-            _ => dialogue::is_yes(message) || dialogue::is_no(message),
+            // Taking up or turning down an offer answers it whatever else the words suggest.
+            slot => return dialogue::accepts(slot, message) || dialogue::is_no(message),
         };
         fills
             && (understood.confidence < FOLLOW_UP_CONFIDENCE
@@ -839,21 +856,55 @@ fn resolve(session: &Session, message: &str, understood: &Understanding) -> (Int
         let confidence = understood.confidence.max(0.8);
         return (intent, confidence, slots);
     }
-    // A new request: keep only what identifies the order or product under discussion.
+    // A new request: keep only what identifies the order or product under discussion. A
+    // request for a person keeps both, so the agent need not ask again.
     let mut slots = fresh.clone();
     if slots.order_id.is_none()
-        && matches!(understood.intent, Intent::OrderStatus | Intent::OrderChange | Intent::ReturnRefund)
+        && matches!(
+            understood.intent,
+            Intent::OrderStatus | Intent::OrderChange | Intent::ReturnRefund | Intent::HumanHandoff
+        )
     {
         slots.order_id = session.slots.order_id.clone();
     }
-    if slots.product.is_none()
-        && slots.sku.is_none()
-        && matches!(understood.intent, Intent::InventoryCheck | Intent::PriceQuote | Intent::ProductInfo)
-    {
+    let about_product = match understood.intent {
+        Intent::InventoryCheck | Intent::PriceQuote | Intent::ProductInfo | Intent::HumanHandoff => true,
+        // "is it still under warranty?", "坏了要自己拆下来寄回去吗": a rule asked of the
+        // product just discussed.
+        Intent::PolicyQuestion | Intent::FaultDiagnosis | Intent::HowTo => {
+            dialogue::refers_back(message, understood.lang)
+        }
+        _ => false,
+    };
+    if slots.product.is_none() && slots.sku.is_none() && about_product {
         slots.product = session.slots.product.clone();
         slots.sku = session.slots.sku.clone();
     }
     (understood.intent, understood.confidence, slots)
+}
+
+/// What Clerk says to a message it refuses: what it can help with instead.
+fn refusal_answer(refusal: Refusal, lang: Lang) -> String {
+    let offer = say(
+        lang,
+        "我可以帮您查订单、库存和价格，也能解答本店的退换货、配送和电器使用问题。",
+        "I can track your orders, check our stock and prices, and answer questions on our returns, delivery and appliances.",
+    );
+    let why = match refusal {
+        Refusal::Gibberish => say(lang, "抱歉，我没有看懂您的意思。", "Sorry, I did not understand that."),
+        Refusal::OtherShop => {
+            say(lang, "抱歉，其他平台或商家的问题我无法解答。", "Sorry, I cannot answer for other shops or platforms.")
+        }
+        Refusal::ClaimedAuthority => say(
+            lang,
+            "抱歉，退款和优惠不能在聊天中授权。",
+            "Sorry, refunds and discounts cannot be authorised in this chat.",
+        ),
+        Refusal::Injection | Refusal::Code => {
+            say(lang, "抱歉，这个请求我无法处理。", "Sorry, I cannot help with that request.")
+        }
+    };
+    format!("{why}{}{offer}", if lang == Lang::En { " " } else { "" })
 }
 
 fn candidates_of(evidence: &[Evidence]) -> Vec<GapCandidate> {
@@ -887,24 +938,26 @@ fn order_change_of(message: &str, slots: &Slots) -> Option<OrderChange> {
     }
 }
 
+/// A request to start a return now, not a question about one ("还在退货期内吧？").
 fn wants_return(message: &str) -> bool {
-    contains_any(
-        message,
-        &[
-            "我要退",
-            "想退",
-            "申请退",
-            "帮我退",
-            "退掉",
-            "退货",
-            "i want to return",
-            "return it",
-            "start a return",
-            "return my",
-            "send it back",
-            "refund me",
-        ],
-    )
+    let asks = message.trim_end().ends_with(['?', '？', '吗', '么']);
+    !asks
+        && contains_any(
+            message,
+            &[
+                "我要退",
+                "想退",
+                "申请退",
+                "帮我退",
+                "退掉",
+                "i want to return",
+                "return it",
+                "start a return",
+                "return my",
+                "send it back",
+                "refund me",
+            ],
+        )
 }
 
 fn quality_problem(message: &str) -> bool {

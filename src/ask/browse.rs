@@ -862,6 +862,9 @@ pub fn named_products<'a>(catalogue: &'a [Product], query: &ProductQuery) -> Opt
         Term::Category(c) => catalogue[i].category == *c,
     };
     let useful: Vec<&Term> = terms.iter().filter(|t| (0..catalogue.len()).any(|i| matches(t, i))).collect();
+    if unmatched_head(&query.text, &terms, &useful) {
+        return None;
+    }
     if useful.is_empty() {
         let asks_price = !query.price.is_open() || query.sort != Sort::Relevance;
         return asks_price.then(|| Named { terms: Vec::new(), products: catalogue.iter().collect() });
@@ -873,6 +876,35 @@ pub fn named_products<'a>(catalogue: &'a [Product], query: &ProductQuery) -> Opt
         terms: useful.iter().map(|t| t.describe()).collect(),
         products: catalogue.iter().zip(&scores).filter(|(_, s)| **s == best).map(|(p, _)| p).collect(),
     })
+}
+
+/// Whether the first English noun phrase ends in a word no product has while another of its
+/// words matched: "a GPS running watch" is a watch, and the shop sells no watch, however many
+/// running shoes it has.
+fn unmatched_head(text: &str, terms: &[Term], useful: &[&Term]) -> bool {
+    let words = latin_words(text);
+    let content =
+        |w: &String| w.len() >= 2 && !STOPWORDS.contains(&w.as_str()) && !STOPWORDS.contains(&stem(w).as_str());
+    let Some(start) = words.iter().position(content) else { return false };
+    // Numbers belong to the phrase ("Stride Glide 3") but do not end it.
+    let run: Vec<String> = words[start..]
+        .iter()
+        .take_while(|w| content(w) || w.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|w| !w.bytes().all(|b| b.is_ascii_digit()))
+        .map(|w| stem(w))
+        .collect();
+    let term_of = |w: &String| {
+        terms.iter().find(|t| match t {
+            Term::Word(tw) => tw == w,
+            Term::Category(c) => CATEGORY_WORDS.iter().any(|(cw, cc)| cw == w && cc == c),
+            Term::Chars(_) => false,
+        })
+    };
+    let is_useful = |w: &String| term_of(w).is_some_and(|t| useful.contains(&t));
+    match run.split_last() {
+        Some((head, modifiers)) => !is_useful(head) && modifiers.iter().any(is_useful),
+        None => false,
+    }
 }
 
 /// The terms of a folded question: category words first (their characters are then spent),
@@ -1124,6 +1156,10 @@ mod tests {
     #[test]
     fn unknown_words_name_nothing_unless_a_price_is_asked() {
         assert!(named("do you sell tennis rackets?").is_none());
+        // A matching modifier does not make an unsold thing sold.
+        assert!(named("Do you sell a Halden GPS running watch?").is_none());
+        assert!(named("any waterproof running backpacks").is_none());
+        assert_eq!(named("running shoes for flat feet").unwrap().len(), 5);
         assert!(named("有哪些优惠").is_none());
         assert_eq!(named("what's the cheapest thing you sell").unwrap().len(), 16);
         assert_eq!(named("anything under 100 yuan").unwrap().len(), 16);

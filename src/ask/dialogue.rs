@@ -51,11 +51,53 @@ const NO: &[&str] = &[
     "cancel that",
 ];
 
-/// A bare yes to a question Clerk asked.
+/// After a yes, words that take it back or ask something else ("yes, but...", "ok, what about...").
+const DOUBT: &[&str] =
+    &["?", "？", "吗", "么", "呢", "不", "别", "但", "可是", "no ", "not", "dont", "don't", "but", "however"];
+/// Chinese words that go on from a yes without a comma ("好的那帮我申请退货").
+const GOES_ON_ZH: &[char] = &['那', '就', '请', '帮', '麻'];
+
+/// A yes to a question Clerk asked: bare ("好的", "yes please"), or leading a sentence that
+/// goes on without doubt ("yes, please go ahead", "好的，那帮我申请退货").
 pub fn is_yes(message: &str) -> bool {
     let m = plain(message);
-    YES.contains(&m.as_str())
+    if YES.contains(&m.as_str())
         || (m.chars().count() <= 8 && YES.iter().any(|y| y.chars().count() >= 2 && m.starts_with(y)))
+    {
+        return true;
+    }
+    YES.iter().any(|y| {
+        m.strip_prefix(y).is_some_and(|rest| {
+            let breaks = rest.starts_with(|c: char| " ,，.。!！、~～".contains(c))
+                || (y.chars().all(crate::text::is_cjk) && rest.starts_with(GOES_ON_ZH));
+            breaks && !DOUBT.iter().any(|d| rest.contains(d))
+        })
+    })
+}
+
+/// Words that ask for the action Clerk offered, without a yes ("麻烦安排师傅上门吧",
+/// "book an engineer visit"), by the offer's pending slot.
+fn offer_words(slot: &str) -> &'static [&'static str] {
+    match slot {
+        "confirm_work_order" => {
+            &["上门", "师傅", "工单", "维修", "报修", "engineer", "technician", "visit", "work order", "repair"]
+        }
+        "confirm_return" => {
+            &["申请退", "帮我退", "退掉", "退了吧", "start the return", "create the return", "return it", "go ahead"]
+        }
+        "restock_notify" => &["通知我", "提醒我", "到货提醒", "notify me", "let me know", "remind me"],
+        _ => &[],
+    }
+}
+
+/// The shopper takes up Clerk's pending offer: a yes, or a request for the offered action
+/// that neither refuses nor asks about something else.
+pub fn accepts(slot: &str, message: &str) -> bool {
+    let m = plain(message);
+    let negated =
+        ["不要", "不用", "不需要", "别", "don't", "dont", "do not", "no need", "not yet"].iter().any(|n| m.contains(n));
+    is_yes(message)
+        || (!negated && !m.contains('?') && !m.contains('？') && offer_words(slot).iter().any(|w| m.contains(w)))
 }
 
 pub fn is_no(message: &str) -> bool {
@@ -74,6 +116,18 @@ pub fn is_follow_up(message: &str) -> bool {
             || m.starts_with("and ")
             || m.starts_with("and in")
             || refers_to_other(message))
+}
+
+/// The message points back at what was just discussed: a pronoun ("is it still under
+/// warranty?", "这个能退吗"), or, in Chinese, a short question with no subject at all
+/// ("坏了要寄回去吗"), which Chinese leaves to the context.
+pub fn refers_back(message: &str, lang: crate::domain::Lang) -> bool {
+    let m = plain(message);
+    let words: Vec<&str> = m.split(|c: char| !c.is_ascii_alphanumeric() && c != '\'').collect();
+    let en = words.iter().any(|w| ["it", "it's", "its", "this", "that", "them", "they", "one"].contains(w));
+    let zh = ["它", "这个", "这款", "这台", "那台", "那个", "那款", "这双", "那双"].iter().any(|p| m.contains(p));
+    let subjectless = lang == crate::domain::Lang::Zh && m.chars().count() <= 16 && !m.contains('我');
+    en || zh || subjectless
 }
 
 /// "the other one", "另一个".
@@ -108,6 +162,22 @@ mod tests {
         assert!(is_no("不用了".trim_end_matches('了')));
         assert!(is_no("No thanks."));
         assert!(!is_yes("no"));
+        assert!(is_yes("yes, please go ahead"));
+        assert!(is_yes("好的，那帮我申请退货"));
+        assert!(is_yes("好的那帮我申请退货"));
+        assert!(!is_yes("ok and size 10 in white?"));
+        assert!(!is_yes("yes, but not today"));
+        assert!(!is_yes("好的，那白色呢"));
+    }
+
+    #[test]
+    fn an_offer_is_taken_up_by_asking_for_it() {
+        assert!(accepts("confirm_work_order", "yes please, book an engineer visit"));
+        assert!(accepts("confirm_work_order", "重启过了还是不行，麻烦安排师傅上门吧"));
+        assert!(!accepts("confirm_work_order", "不用上门，我自己修"));
+        assert!(!accepts("confirm_work_order", "how much does an engineer visit cost?"));
+        assert!(accepts("confirm_return", "please start the return"));
+        assert!(!accepts("confirm_return", "what colours does it come in"));
     }
 
     #[test]
@@ -117,6 +187,15 @@ mod tests {
         assert!(is_follow_up("And in size 10?"));
         assert!(!is_follow_up("我想查一下我的订单202611150123现在到哪里了，物流信息好久没更新了"));
         assert!(refers_to_other("那另一个呢"));
+    }
+
+    #[test]
+    fn back_references_point_at_the_last_subject() {
+        use crate::domain::Lang;
+        assert!(refers_back("is it still under warranty? I got it in October", Lang::En));
+        assert!(refers_back("坏了要自己拆下来寄回去吗", Lang::Zh));
+        assert!(!refers_back("How long does delivery take to Chengdu?", Lang::En));
+        assert!(!refers_back("我买的衣服不合适，签收后几天内能无理由退货？", Lang::Zh));
     }
 
     #[test]

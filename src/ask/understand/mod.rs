@@ -9,6 +9,7 @@
 
 mod classifier;
 mod features;
+pub mod guard;
 mod products;
 mod rules;
 pub mod sentiment;

@@ -1,9 +1,11 @@
-//! Strong patterns decided before the classifier: an order number with a status word, a
+//! Strong patterns decided before the classifier: a message Clerk refuses (see `guard`), an
+//! order number with a status word, a
 //! fault code with an appliance or error word, an explicit request for a person, and a
 //! message that is nothing but a greeting or thanks. Each backs off when a competing word
 //! says the shopper wants something else ("cancel 202611150123", "E04, can I return it?").
 
 use super::features::raw_words;
+use super::guard::{self, Refusal};
 use super::products::within_one_edit;
 use crate::domain::turn::{Intent, Slots};
 use crate::text::is_cjk;
@@ -17,6 +19,8 @@ pub enum Rule {
     FaultCode,
     Handoff,
     Greeting,
+    /// Injection, code, another shop or noise: about nothing this shop does.
+    Refused,
 }
 
 impl Rule {
@@ -26,6 +30,7 @@ impl Rule {
             Rule::FaultCode => Intent::FaultDiagnosis,
             Rule::Handoff => Intent::HumanHandoff,
             Rule::Greeting => Intent::Greeting,
+            Rule::Refused => Intent::Other,
         }
     }
 }
@@ -269,6 +274,12 @@ pub fn strong_intent(folded: &str, slots: &Slots) -> Option<Rule> {
     let has_en = |starts: &[&str]| words.iter().any(|w| starts.iter().any(|s| w.starts_with(s)));
     let has_zh = |list: &[&str]| list.iter().any(|w| folded.contains(w));
 
+    // Claimed authority still asks for something ("refund me"); the rest ask nothing of the
+    // shop, unless they name an order, which is then what they are about.
+    let refused = guard::refusal(folded).filter(|r| *r != Refusal::ClaimedAuthority);
+    if refused.is_some() && slots.order_id.is_none() {
+        return Some(Rule::Refused);
+    }
     if asks_for_person(folded, &words) {
         return Some(Rule::Handoff);
     }
