@@ -277,7 +277,10 @@ impl Assistant {
         });
 
         let acting = Instant::now();
-        let refused = guard::refusal(message);
+        // A message naming an order is about that order: an attempt to talk past the proof
+        // check is ignored, and the tool's own check still stands.
+        let refused = guard::refusal(message)
+            .filter(|r| understood.slots.order_id.is_none() || !matches!(r, Refusal::Injection | Refusal::Code));
         let mut act = if let Some(refusal) = refused {
             Act { answer: refusal_answer(refusal, lang), ..Default::default() }
         } else if session.handed_off && intent != Intent::Greeting {
@@ -354,7 +357,9 @@ impl Assistant {
         session.turns += 1;
         session.updated_at = now;
         session.last_intent = Some(intent);
-        session.slots = slots.clone();
+        // The order under discussion outlives a turn about something else, so a later "get me
+        // a human" still names it.
+        session.slots = Slots { order_id: slots.order_id.clone().or(session.slots.order_id.take()), ..slots.clone() };
         session.pending = act.pending.clone();
         session.last_options = act.options.clone();
 
@@ -843,8 +848,12 @@ fn resolve(session: &Session, message: &str, understood: &Understanding) -> (Int
                 || message.chars().count() <= 12)
     });
     let follows_up = dialogue::is_follow_up(message) && (understood.intent == last || understood.confidence < 0.9);
-    if answers_pending || follows_up {
-        let intent = session.pending.as_ref().filter(|_| answers_pending).map(|p| p.intent).unwrap_or(last);
+    // "黑色", "size 10": a bare attribute narrows the question just asked.
+    let narrows = dialogue::is_bare_attribute(message, fresh)
+        && matches!(last, Intent::InventoryCheck | Intent::ProductInfo | Intent::PriceQuote);
+    if answers_pending || follows_up || narrows {
+        let continued = if narrows && understood.confidence >= 0.9 { understood.intent } else { last };
+        let intent = session.pending.as_ref().filter(|_| answers_pending).map(|p| p.intent).unwrap_or(continued);
         let mut slots = session.slots.merged_with(fresh);
         if dialogue::refers_to_other(message) && session.last_options.len() == 2 {
             // "the other one" of the two options offered last turn.

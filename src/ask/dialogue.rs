@@ -130,6 +130,16 @@ pub fn refers_back(message: &str, lang: crate::domain::Lang) -> bool {
     en || zh || subjectless
 }
 
+/// A colour or size with next to nothing else ("黑色", "white please", "size 10"): it narrows
+/// the question just asked rather than asking a new one.
+pub fn is_bare_attribute(message: &str, slots: &crate::domain::turn::Slots) -> bool {
+    let names_attribute = slots.color.is_some() || slots.size.is_some();
+    let names_subject = slots.order_id.is_some() || slots.product.is_some() || slots.sku.is_some();
+    let m = plain(message);
+    let short = m.chars().filter(|c| crate::text::is_cjk(*c)).count() <= 6 && m.split_whitespace().count() <= 4;
+    names_attribute && !names_subject && short
+}
+
 /// "the other one", "另一个".
 pub fn refers_to_other(message: &str) -> bool {
     let m = plain(message);
@@ -187,6 +197,18 @@ mod tests {
         assert!(is_follow_up("And in size 10?"));
         assert!(!is_follow_up("我想查一下我的订单202611150123现在到哪里了，物流信息好久没更新了"));
         assert!(refers_to_other("那另一个呢"));
+    }
+
+    #[test]
+    fn a_bare_colour_or_size_narrows_the_last_question() {
+        use crate::domain::turn::Slots;
+        let black = Slots { color: Some("black".into()), ..Slots::default() };
+        assert!(is_bare_attribute("黑色", &black));
+        assert!(is_bare_attribute("black please", &black));
+        assert!(!is_bare_attribute("我想要一双黑色的跑鞋，平时穿42码，有推荐吗", &black));
+        let with_product = Slots { product: Some("HH-RV500".into()), ..black };
+        assert!(!is_bare_attribute("R5 黑色", &with_product));
+        assert!(!is_bare_attribute("hello", &Slots::default()));
     }
 
     #[test]
