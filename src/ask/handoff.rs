@@ -65,29 +65,52 @@ pub fn business_rule(message: &str) -> Option<&'static str> {
     ]) {
         return Some("formal_complaint");
     }
-    // Trade buyers get quotes from the sales team, not the shop's price list.
-    if any(&[
-        "批发",
-        "批量",
-        "大量采购",
-        "企业采购",
-        "公司采购",
-        "单位采购",
-        "团购",
-        "集采",
-        "经销",
-        "代理商",
-        "bulk",
-        "wholesale",
-        "b2b",
-        "corporate order",
-        "corporate purchase",
-        "for our company",
-        "for my company",
-        "for our office",
-        "reseller",
-        "distributor",
-    ]) || large_quantity(&m)
+    // Trade buyers asking to buy or for a price get quotes from the sales team, not the shop's
+    // price list; a dealer asking about a customer's repair is not buying.
+    let buys = any(&[
+        "采购",
+        "购买",
+        "买",
+        "订购",
+        "下单",
+        "报价",
+        "价格",
+        "价",
+        "多少钱",
+        "优惠",
+        "折扣",
+        "buy",
+        "purchas",
+        "order",
+        "price",
+        "quote",
+        "discount",
+        "cost",
+    ]);
+    if buys
+        && any(&[
+            "批发",
+            "批量",
+            "大量采购",
+            "企业采购",
+            "公司采购",
+            "单位采购",
+            "团购",
+            "集采",
+            "经销",
+            "代理商",
+            "bulk",
+            "wholesale",
+            "b2b",
+            "corporate order",
+            "corporate purchase",
+            "for our company",
+            "for my company",
+            "for our office",
+            "reseller",
+            "distributor",
+        ])
+        || large_quantity(&m)
     {
         return Some("bulk_order");
     }
@@ -185,6 +208,7 @@ mod tests {
         assert_eq!(business_rule("price for 40 pairs of Stride Glide 3 for our running club?"), Some("bulk_order"));
         assert_eq!(business_rule("I want to file a complaint about the engineer"), Some("formal_complaint"));
         assert_eq!(business_rule("买2双轻驰3多少钱"), None);
+        assert_eq!(business_rule("我们是经销商，客户的洗碗机坏了，是上门修还是寄修"), None);
         assert_eq!(business_rule("where is order 202611150123"), None);
         assert_eq!(business_rule("能不能再便宜点"), Some("special_discount_approval"));
         assert_eq!(business_rule("我的卡被盗刷了"), Some("fraud"));
