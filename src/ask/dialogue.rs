@@ -51,6 +51,11 @@ const NO: &[&str] = &[
     "cancel that",
 ];
 
+/// `plain` drops the question mark, which says the shopper is asking, not agreeing.
+fn is_question(message: &str) -> bool {
+    message.contains(['?', '？'])
+}
+
 /// After a yes, words that take it back or ask something else ("yes, but...", "ok, what about...").
 const DOUBT: &[&str] =
     &["?", "？", "吗", "么", "呢", "不", "别", "但", "可是", "no ", "not", "dont", "don't", "but", "however"];
@@ -70,7 +75,7 @@ pub fn is_yes(message: &str) -> bool {
         m.strip_prefix(y).is_some_and(|rest| {
             let breaks = rest.starts_with(|c: char| " ,，.。!！、~～".contains(c))
                 || (y.chars().all(crate::text::is_cjk) && rest.starts_with(GOES_ON_ZH));
-            breaks && !DOUBT.iter().any(|d| rest.contains(d))
+            breaks && !DOUBT.iter().any(|d| rest.contains(d)) && !is_question(message)
         })
     })
 }
@@ -96,8 +101,7 @@ pub fn accepts(slot: &str, message: &str) -> bool {
     let m = plain(message);
     let negated =
         ["不要", "不用", "不需要", "别", "don't", "dont", "do not", "no need", "not yet"].iter().any(|n| m.contains(n));
-    is_yes(message)
-        || (!negated && !m.contains('?') && !m.contains('？') && offer_words(slot).iter().any(|w| m.contains(w)))
+    is_yes(message) || (!negated && !is_question(message) && offer_words(slot).iter().any(|w| m.contains(w)))
 }
 
 pub fn is_no(message: &str) -> bool {
@@ -177,7 +181,7 @@ mod tests {
         assert!(is_yes("好的那帮我申请退货"));
         assert!(!is_yes("ok and size 10 in white?"));
         assert!(!is_yes("yes, but not today"));
-        assert!(!is_yes("好的，那白色呢"));
+        assert!(!is_yes("好的，那白色的还有没有货呢"));
     }
 
     #[test]
