@@ -130,6 +130,8 @@ struct Act {
     weak_evidence: bool,
     /// The product the cited passage is about, when the question did not name one.
     product_hint: Option<String>,
+    /// The kind of document the knowledge answer cites first.
+    doc_type: Option<DocType>,
     /// Time spent in retrieval and in composing, when the knowledge base was asked.
     retrieve_ms: f64,
     compose_ms: f64,
@@ -526,7 +528,20 @@ impl Assistant {
         // A browse question ("which running shoes do you have in size 10?") lists products; one
         // whose words name nothing in the catalogue goes on to the paths below.
         if let Some(outcome) = browse.and_then(|query| tools::product_search(&ctx, query)) {
-            return Ok(Act::tool(outcome, session));
+            if outcome.answered {
+                return Ok(Act::tool(outcome, session));
+            }
+            // Nothing in the catalogue fits: the words may be about a rule ("do you sell my
+            // data"), which the knowledge base answers; else the search's "we do not carry that".
+            let rule = self.knowledge(message, intent, slots, lang)?;
+            if rule.answered {
+                return Ok(rule);
+            }
+            return Ok(Act {
+                retrieve_ms: rule.retrieve_ms,
+                compose_ms: rule.compose_ms,
+                ..Act::tool(outcome, session)
+            });
         }
 
         match intent {
@@ -633,6 +648,20 @@ impl Assistant {
             },
             Intent::FaultDiagnosis => {
                 let mut act = self.knowledge(message, intent, slots, lang)?;
+                if let Some(code) = slots.fault_code.as_deref()
+                    && act.answered
+                {
+                    // "E04 in year 4: is the fan motor still under warranty?": the code's row,
+                    // then the shop's rule on the rest of the question when a policy answers it.
+                    let rule_slots = Slots { fault_code: None, ..slots.clone() };
+                    let rule = self.knowledge(&without_code(message, code), intent, &rule_slots, lang)?;
+                    if rule.answered && rule.doc_type == Some(DocType::Policy) {
+                        act.answer = format!("{}\n\n{}", act.answer, rule.answer);
+                        act.citations.extend(rule.citations);
+                    }
+                    act.retrieve_ms += rule.retrieve_ms;
+                    act.compose_ms += rule.compose_ms;
+                }
                 if act.answered && slots.fault_code.is_some() && engineer_needed(&act.answer) {
                     act.answer.push_str(&say(
                         lang,
@@ -681,13 +710,11 @@ impl Assistant {
         let composed: Composed = compose::compose(message, lang, &evidence, product, &self.thresholds);
         let compose_ms = composing.elapsed().as_secs_f64() * 1000.0;
         let candidates = candidates_of(&evidence);
-        let product_hint = composed
-            .citations
-            .first()
-            .and_then(|c| evidence.iter().find(|e| e.chunk.doc_id == c.doc_id))
-            .and_then(|e| e.chunk.products.first().cloned());
+        let cited = composed.citations.first().and_then(|c| evidence.iter().find(|e| e.chunk.doc_id == c.doc_id));
+        let product_hint = cited.and_then(|e| e.chunk.products.first().cloned());
         Ok(Act {
             product_hint: if composed.answered { product_hint } else { None },
+            doc_type: cited.map(|e| e.chunk.doc_type),
             answer: composed.answer,
             answered: composed.answered,
             citations: composed.citations,
@@ -984,6 +1011,27 @@ fn asks_rules(message: &str) -> bool {
     )
 }
 
+/// The message with every mention of one fault code ("E-04", "e04") blanked out.
+fn without_code(message: &str, code: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let is_code = crate::text::normalize_code(run).as_deref() == Some(code);
+        out.push_str(if is_code { " " } else { run.as_str() });
+        run.clear();
+    };
+    for c in message.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 /// The fault row's "engineer visit" line (as compose renders it) says yes or "if it persists".
 fn engineer_needed(answer: &str) -> bool {
     answer.lines().any(|line| {
@@ -1011,6 +1059,12 @@ mod tests {
         assert!(!engineer_needed("E03: 尘盒未安装\n需要上门: 否"));
         assert!(!engineer_needed("E03: Dust bin missing\nEngineer visit: No"));
         assert!(!engineer_needed("Contact support to book an engineer visit."));
+    }
+
+    #[test]
+    fn only_the_named_code_is_blanked_out() {
+        assert_eq!(without_code("purifier E-04 in year 4, R5 too", "E04"), "purifier   in year 4, R5 too");
+        assert_eq!(without_code("净化器显示e04怎么办", "E04"), "净化器显示 怎么办");
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! No model is called; composing costs well under a millisecond.
 
 use crate::domain::turn::Citation;
-use crate::domain::{Chunk, Evidence, Lang};
+use crate::domain::{Chunk, DocType, Evidence, Lang};
 use crate::text::{find_skus, is_cjk, normalize_code, normalize_sku};
 use std::collections::HashSet;
 
@@ -165,7 +165,7 @@ enum Term {
     /// Chinese: one character of a run, found when a bigram it is part of is found (so a
     /// bigram across two words, like 钱包 in 多少钱包邮, costs nothing when both words are
     /// there), or the character itself when it stands alone.
-    Han(Vec<String>),
+    Han(Vec<String>, char),
 }
 
 impl Term {
@@ -173,8 +173,8 @@ impl Term {
         match self {
             Term::Code(_) => 3.0, // an unknown code is what the question is about
             Term::Word(_) => 1.0,
-            Term::Han(grams) if grams.iter().all(|g| g.chars().count() == 1) => 0.5,
-            Term::Han(_) => 1.0,
+            Term::Han(grams, _) if grams.iter().all(|g| g.chars().count() == 1) => 0.5,
+            Term::Han(..) => 1.0,
         }
     }
 
@@ -188,7 +188,7 @@ impl Term {
         match self {
             Term::Code(_) => false,
             Term::Word(w) => EN.contains(&w.as_str()),
-            Term::Han(grams) => grams.iter().all(|g| ZH_CODE_TALK.iter().any(|z| z.contains(g.as_str()))),
+            Term::Han(grams, _) => grams.iter().all(|g| ZH_CODE_TALK.iter().any(|z| z.contains(g.as_str()))),
         }
     }
 }
@@ -204,7 +204,48 @@ const EN_STOP: &[&str] = &[
 ];
 
 /// Words that make "how" ask for a quantity.
-const EN_HOW: &[&str] = &["long", "many", "much", "often", "far", "big", "soon", "old", "heavy", "large"];
+const EN_HOW: &[&str] =
+    &["long", "many", "much", "often", "far", "big", "soon", "old", "heavy", "large", "tall", "high", "wide"];
+
+/// The measure a quantity question asks about, as pages name it: "how heavy" is answered by
+/// a "weight" line, "多重" by a "重量" line.
+const MEASURES: &[(&str, &str)] = &[
+    ("heavy", "weight"),
+    ("big", "size"),
+    ("large", "size"),
+    ("tall", "height"),
+    ("high", "height"),
+    ("wide", "width"),
+    ("far", "distance"),
+    ("多重", "重量"),
+    ("多高", "高度"),
+    ("多宽", "宽度"),
+    ("多远", "距离"),
+];
+
+/// The terms of the measures the question asks about. They count toward support only where
+/// found: many pages state the number without naming the measure ("leave 30 cm").
+fn measure_terms(question: &str) -> Vec<Term> {
+    let lower = question.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let asked = |phrase: &str| {
+        if phrase.is_ascii() {
+            words.windows(2).any(|w| w[0] == "how" && w[1] == phrase)
+        } else {
+            question.contains(phrase)
+        }
+    };
+    MEASURES.iter().filter(|(phrase, _)| asked(phrase)).flat_map(|(_, measure)| clause_terms(measure)).collect()
+}
+
+/// Whether a question asks for a number (how long, how many, 多久, 几天): its answer is the
+/// sentence or row that states one.
+fn asks_number(question: &str) -> bool {
+    const ZH: &[&str] = &["多久", "多少", "多长", "多大", "多重", "多高", "多宽", "多远", "几"];
+    let lower = question.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    words.windows(2).any(|w| w[0] == "how" && EN_HOW.contains(&w[1])) || ZH.iter().any(|z| question.contains(z))
+}
 
 /// Question words and particles, cut out of Chinese runs before bigrams are taken.
 const ZH_STOP_WORDS: &[&str] = &[
@@ -224,6 +265,7 @@ const ZH_STOP_WORDS: &[&str] = &[
     "多高",
     "多长",
     "多重",
+    "多宽",
     "如何",
     "怎样",
     "什么",
@@ -252,7 +294,78 @@ const ZH_CODE_TALK: &[&str] = &["故障码", "显示", "故障", "错误", "代�
 const ZH_STOP_CHARS: &str =
     "的了是吗呢吧啊么我你您他她它们在有和与及或这那就都也还要会能请把被给让对为于从到等不没卖几";
 
+#[cfg(test)]
 fn question_terms(question: &str) -> Vec<Term> {
+    weighted_terms(question).into_iter().map(|(term, _)| term).collect()
+}
+
+/// How much a word of the shopper's circumstances ("I got them on Monday", "东西是朋友送的")
+/// weighs beside a word of the clause that asks.
+const CONTEXT_WEIGHT: f32 = 0.3;
+
+/// The question's terms, each weighted by its clause: when some clauses ask and others tell
+/// the shopper's circumstances, the telling ones weigh less, since the answer need not
+/// repeat them. A term in both keeps the larger weight.
+fn weighted_terms(question: &str) -> Vec<(Term, f32)> {
+    let clauses = clauses(question);
+    let asking: Vec<bool> = clauses.iter().map(|c| is_interrogative(c)).collect();
+    let mixed = asking.iter().any(|&a| a) && asking.iter().any(|&a| !a);
+    let mut unique: Vec<(Term, f32)> = Vec::new();
+    for (clause, asks) in clauses.iter().zip(asking) {
+        let weight = if mixed && !asks { CONTEXT_WEIGHT } else { 1.0 };
+        for term in clause_terms(clause) {
+            match unique.iter_mut().find(|(t, _)| *t == term) {
+                Some((_, w)) => *w = w.max(weight),
+                None => unique.push((term, weight)),
+            }
+        }
+    }
+    unique
+}
+
+/// Clauses end at sentence and clause punctuation (not inside "1,299" or "2.4"), and at a
+/// space between Chinese characters, which shoppers type in place of a comma.
+fn clauses(question: &str) -> Vec<String> {
+    let chars: Vec<char> = question.chars().collect();
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1).copied();
+        let between_digits = i > 0 && chars[i - 1].is_ascii_digit() && next.is_some_and(|n| n.is_ascii_digit());
+        let ends = match c {
+            '?' | '？' | '!' | '！' | '。' | '，' | ';' | '；' | '\n' => true,
+            ',' | '.' => !between_digits,
+            ' ' => i > 0 && is_cjk(chars[i - 1]) && next.is_some_and(is_cjk),
+            _ => false,
+        };
+        current.push(c);
+        if ends {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    out.push(current);
+    out.retain(|c| !c.trim().is_empty());
+    out
+}
+
+/// Whether a clause asks something: a question mark, a Chinese question word or particle,
+/// or an English question word or auxiliary first.
+fn is_interrogative(clause: &str) -> bool {
+    const ZH: &[&str] =
+        &["吗", "呢", "么", "多少", "多久", "几", "哪", "是否", "能否", "可否", "是不是", "有没有", "能不能", "如何"];
+    const EN: &[&str] = &[
+        "what", "whats", "how", "when", "where", "which", "who", "why", "can", "could", "do", "does", "did", "is",
+        "are", "will", "would", "should", "may", "am", "was", "were",
+    ];
+    let clause = clause.trim();
+    let first = clause.split(|c: char| !c.is_ascii_alphanumeric()).find(|w| !w.is_empty()).unwrap_or("");
+    clause.ends_with(['?', '？'])
+        || ZH.iter().any(|z| clause.contains(z))
+        || (clause.starts_with(|c: char| c.is_ascii_alphabetic()) && EN.contains(&first.to_lowercase().as_str()))
+}
+
+/// The terms of one clause.
+fn clause_terms(question: &str) -> Vec<Term> {
     let mut terms = Vec::new();
     let mut latin = String::new();
     let mut han = String::new();
@@ -324,7 +437,7 @@ fn push_han_terms(run: &str, terms: &mut Vec<Term>) {
                     .map(|start| segment[start..start + 2].iter().collect())
                     .collect()
             };
-            terms.push(Term::Han(grams));
+            terms.push(Term::Han(grams, segment[i]));
         }
         segment.clear();
     };
@@ -415,7 +528,17 @@ impl Haystack {
         match term {
             Term::Code(code) => self.codes.contains(code) || word_in(&self.lower, &code.to_lowercase(), false),
             Term::Word(stem) => self.stems.contains(stem) || word_in(&self.lower, stem, stem.len() >= 4),
-            Term::Han(grams) => grams.iter().any(|g| self.lower.contains(g.as_str())),
+            Term::Han(grams, _) => grams.iter().any(|g| self.lower.contains(g.as_str())),
+        }
+    }
+
+    /// How much of a term the text has: all of it, or for a Chinese character whose pairs
+    /// are missing, part when the character itself is there (免费修 in 免费维修, 开进发票 in 开票).
+    fn credit(&self, term: &Term) -> f32 {
+        match term {
+            _ if self.contains(term) => 1.0,
+            Term::Han(_, c) if self.lower.contains(*c) => HAN_CHAR_CREDIT,
+            _ => 0.0,
         }
     }
 }
@@ -450,15 +573,28 @@ struct Query {
     /// The product the question was understood to name, when a row of its code is of it:
     /// then only that product's rows answer, and they need no further words.
     product_row: Option<String>,
+    /// The question asks for a number: units stating one are preferred when trimming.
+    asks_number: bool,
+    /// Terms that count only where found (the measure a quantity question asks about).
+    optional: Vec<bool>,
 }
 
 impl Query {
     fn new(question: &str, evidence: &[Evidence], haystacks: &[Haystack], product: Option<&str>) -> Query {
-        let terms = question_terms(question);
+        let (mut terms, mut clause_weights): (Vec<Term>, Vec<f32>) = weighted_terms(question).into_iter().unzip();
+        let asked = terms.len();
+        for measure in measure_terms(question) {
+            if !terms.contains(&measure) {
+                terms.push(measure);
+                clause_weights.push(1.0);
+            }
+        }
+        let optional = (0..terms.len()).map(|i| i >= asked).collect();
         let n = haystacks.len() as f32;
         let weights = terms
             .iter()
-            .map(|t| {
+            .zip(clause_weights)
+            .map(|(t, clause_weight)| {
                 let df = haystacks.iter().filter(|h| h.contains(t)).count() as f32;
                 // A code-shaped word the passages use ("R5" in "SweepBot R5") names a product
                 // and weighs as a word; a code none of them has keeps a code's weight.
@@ -466,7 +602,7 @@ impl Query {
                 // Rarity counts, but mildly and only down to a few passages: a word no passage
                 // has is as often the shopper's circumstances ("on Monday", "under the sofa")
                 // as the thing asked about.
-                base * (1.0 + RARITY_WEIGHT * ((n + 1.0) / (df.max(RARE_DF) + 1.0)).ln())
+                clause_weight * base * (1.0 + RARITY_WEIGHT * ((n + 1.0) / (df.max(RARE_DF) + 1.0)).ln())
             })
             .collect();
         let row_codes: Vec<String> = terms
@@ -480,7 +616,7 @@ impl Query {
         let product_row = product
             .filter(|p| evidence.iter().any(|e| is_row(e) && e.chunk.products.iter().any(|q| q == p)))
             .map(str::to_string);
-        Query { terms, weights, row_codes, product_row }
+        Query { terms, weights, row_codes, product_row, asks_number: asks_number(question), optional }
     }
 
     /// Whether a passage is a row of the question's code for the product the question names.
@@ -501,23 +637,22 @@ impl Query {
     /// Weighted share of the question's terms a passage contains. In code mode the share is
     /// of the words besides the code and the words that only say "it shows a code".
     fn support(&self, haystack: &Haystack) -> f32 {
-        self.support_of(|term| haystack.contains(term))
+        self.support_of(|term| haystack.credit(term))
     }
 
-    /// Support given which of the question's terms are found.
-    fn support_of(&self, found: impl Fn(&Term) -> bool) -> f32 {
+    /// Support given how much of each of the question's terms is found (0..1).
+    fn support_of(&self, found: impl Fn(&Term) -> f32) -> f32 {
         let code_mode = self.code_mode();
         let (mut total, mut matched) = (0.0, 0.0);
-        for (term, &w) in self.terms.iter().zip(&self.weights) {
+        for ((term, &w), &optional) in self.terms.iter().zip(&self.weights).zip(&self.optional) {
             let skip =
                 code_mode && (term.is_code_talk() || matches!(term, Term::Code(c) if self.row_codes.contains(c)));
-            if skip {
+            let credit = found(term);
+            if skip || (optional && credit == 0.0) {
                 continue;
             }
             total += w;
-            if found(term) {
-                matched += w;
-            }
+            matched += w * credit;
         }
         if total > 0.0 {
             matched / total
@@ -534,29 +669,30 @@ impl Query {
     fn local_support(&self, e: &Evidence) -> f32 {
         let c = &e.chunk;
         let head = Haystack::new(&format!("{}\n{}", c.title, c.section), codes_of(c));
-        let in_head: Vec<bool> = self.terms.iter().map(|t| head.contains(t)).collect();
-        // Which terms each unit has, found once; a window is a unit and its neighbours.
-        let in_units: Vec<Vec<bool>> = units(&c.text)
+        let in_head: Vec<f32> = self.terms.iter().map(|t| head.credit(t)).collect();
+        // How much of each term each unit has, found once; a window is a unit and its neighbours.
+        let in_units: Vec<Vec<f32>> = units(&c.text)
             .iter()
             .map(|u| {
                 let h = Haystack::new(&u.text, HashSet::new());
-                self.terms.iter().map(|t| h.contains(t)).collect()
+                self.terms.iter().map(|t| h.credit(t)).collect()
             })
             .collect();
         (0..in_units.len())
             .map(|i| {
                 let window = &in_units[i.saturating_sub(1)..(i + 2).min(in_units.len())];
-                let found = |k: usize| in_head[k] || window.iter().any(|u| u[k]);
+                let found = |k: usize| window.iter().map(|u| u[k]).fold(in_head[k], f32::max);
                 let index = |term: &Term| self.terms.iter().position(|t| t == term);
-                self.support_of(|term| index(term).is_some_and(found))
+                self.support_of(|term| index(term).map_or(0.0, found))
             })
             .fold(0.0, f32::max)
     }
 
-    /// Weight of the question's terms a unit of text contains.
-    fn matched_weight(&self, text: &str) -> f32 {
+    /// Weight of the question's terms a unit of text contains, leaving out those `skip` has.
+    fn matched_weight(&self, text: &str, skip: &[bool]) -> f32 {
         let h = Haystack::new(text, HashSet::new());
-        self.terms.iter().zip(&self.weights).filter(|(t, _)| h.contains(t)).map(|(_, w)| w).sum()
+        let counted = self.terms.iter().zip(&self.weights).zip(skip).filter(|(_, skipped)| !**skipped);
+        counted.map(|((t, w), _)| w * h.credit(t)).sum()
     }
 }
 
@@ -578,15 +714,38 @@ fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Opti
             (i, Signals { support, cosine, code_row, score })
         })
         .max_by(|(i, a), (j, b)| {
-            let rank_adjusted = |k: usize, s: &Signals| s.score - RANK_PENALTY * k as f32;
-            rank_adjusted(*i, a).total_cmp(&rank_adjusted(*j, b)).then(j.cmp(i))
+            // A passage that answers beats one that does not, whatever their ranks; among
+            // close ones the shop's own rules and manuals beat pages that restate them.
+            let passes =
+                |s: &Signals| s.score >= if code_row { thresholds.min_code_support } else { thresholds.min_score };
+            let adjusted =
+                |k: usize, s: &Signals| s.score - RANK_PENALTY * k as f32 + authority(evidence[k].chunk.doc_type);
+            passes(a).cmp(&passes(b)).then(adjusted(*i, a).total_cmp(&adjusted(*j, b))).then(j.cmp(i))
         })
 }
+
+/// How much a passage's kind of document counts when passages answer about equally well:
+/// a policy states the rule and a manual the procedure that FAQs and product pages repeat.
+fn authority(doc_type: DocType) -> f32 {
+    match doc_type {
+        DocType::Policy => 0.1,
+        DocType::Manual | DocType::FaultCodes => 0.05,
+        DocType::Faq | DocType::Product => 0.0,
+    }
+}
+
+/// The part of a Chinese character's weight found when the character is there but none of
+/// the question's pairs with it are.
+const HAN_CHAR_CREDIT: f32 = 0.5;
 
 /// How strongly a term's rarity among the retrieved passages raises its weight.
 const RARITY_WEIGHT: f32 = 0.5;
 /// Terms in this many passages or fewer weigh the same.
 const RARE_DF: f32 = 2.0;
+
+/// What stating a number adds to a unit's matched weight when the question asks for one:
+/// about half a word, so it decides between units that match alike.
+const NUMBER_BONUS: f32 = 0.6;
 
 /// How much score one rank down is worth when picking among passages.
 const RANK_PENALTY: f32 = 0.05;
@@ -632,7 +791,20 @@ fn trim(e: &Evidence, query: &Query, budget: usize) -> String {
     if total <= budget {
         return join_units(&units, &(0..units.len()).collect::<Vec<_>>());
     }
-    let scores: Vec<f32> = units.iter().map(|u| query.matched_weight(&u.text)).collect();
+    // Words the title or section already says (the product's name) do not pick a sentence;
+    // the rest of the question does, unless no sentence has any of the rest.
+    let head = Haystack::new(&format!("{}\n{}", e.chunk.title, e.chunk.section), codes_of(&e.chunk));
+    let in_head: Vec<bool> = query.terms.iter().map(|t| head.contains(t)).collect();
+    let rest_matched = units.iter().any(|u| query.matched_weight(&u.text, &in_head) > 0.0);
+    let skip = if rest_matched { in_head } else { vec![false; query.terms.len()] };
+    let scores: Vec<f32> = units
+        .iter()
+        .map(|u| {
+            let matched = query.matched_weight(&u.text, &skip);
+            let states_number = query.asks_number && u.text.chars().any(|c| c.is_ascii_digit());
+            if matched > 0.0 && states_number { matched + NUMBER_BONUS } else { matched }
+        })
+        .collect();
     let best = scores.iter().copied().fold(0.0, f32::max);
     let mut order: Vec<usize> = (0..units.len()).collect();
     if best > 0.0 {
@@ -1096,6 +1268,46 @@ mod tests {
     }
 
     #[test]
+    fn the_shoppers_circumstances_weigh_less_than_what_they_ask() {
+        let weights = weighted_terms("What's your return window? I got the shoes on Monday");
+        let weight = |word: &str| weights.iter().find(|(t, _)| *t == Term::Word(word.into())).map(|(_, w)| *w);
+        assert_eq!(weight("return"), Some(1.0));
+        assert_eq!(weight("monday"), Some(CONTEXT_WEIGHT));
+        // One clause, or only telling clauses: every word counts fully.
+        assert!(weighted_terms("my card keeps getting declined at checkout, visa").iter().all(|(_, w)| *w == 1.0));
+        assert_eq!(clauses("净化器第三年电机坏了 还免费修吗").len(), 2);
+        assert_eq!(clauses("RMB 1,299.00 is the price").len(), 1);
+
+        let evidence = ranked(vec![passage(
+            "warranty-policy-zh",
+            Lang::Zh,
+            "保修政策",
+            "如何申请保修",
+            "凭订单号保修，不需要纸质发票。如果商品是别人送的礼物，提供购买人的订单号即可。",
+        )]);
+        let composed = ask("保修要发票吗？东西是朋友送的", Lang::Zh, &evidence);
+        assert!(composed.answered, "{:?}", composed.signals);
+        assert!(composed.answer.contains("订单号"));
+        // The circumstances alone do not make an answer.
+        assert!(!ask("朋友送的东西坏了", Lang::Zh, &evidence).answered);
+    }
+
+    #[test]
+    fn a_question_asking_for_a_number_is_answered_with_the_line_that_states_it() {
+        let text = "The Stride Glide 3 is an everyday road running shoe for long easy miles and steady runs. \
+                    Its upper is an engineered mesh that breathes well in summer and dries quickly after rain.\n\
+                    Weight: about 255 g for one men's US 9 shoe\n\
+                    The outsole rubber covers the heel and forefoot where road runners wear shoes fastest. \
+                    The laces are flat and stay tied; the tongue is gusseted to keep grit out on gravel paths.";
+        let evidence = ranked(vec![passage("stride-glide-3-product-en", Lang::En, "Stride Glide 3", "Overview", text)]);
+        let thresholds = Thresholds { max_chars_en: 120, ..Thresholds::default() };
+        let composed = compose("How heavy is the Stride Glide 3?", Lang::En, &evidence, None, &thresholds);
+        assert!(composed.answered);
+        assert!(composed.answer.contains("255 g"), "{}", composed.answer);
+        assert!(asks_number("退款几天到账") && asks_number("How many days?") && !asks_number("Is it waterproof?"));
+    }
+
+    #[test]
     fn markdown_noise_is_stripped() {
         assert_eq!(
             clean_markdown("- **7 天内** 可以退，见 [退货政策](returns.md)。"),
@@ -1134,6 +1346,6 @@ mod tests {
         assert!(!en.contains(&Term::Word("many".into())), "{en:?}");
         assert!(en.contains(&Term::Word("day".into())));
         let zh = question_terms("退款多久到账");
-        assert!(!zh.iter().any(|t| matches!(t, Term::Han(g) if g.iter().any(|g| g.contains('久')))), "{zh:?}");
+        assert!(!zh.iter().any(|t| matches!(t, Term::Han(g, _) if g.iter().any(|g| g.contains('久')))), "{zh:?}");
     }
 }
