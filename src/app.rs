@@ -80,7 +80,7 @@ impl App {
         Arc::new(FsGenerationStore::new(&dir, Arc::clone(&self.analysis)))
     }
 
-    /// The published generation, refused if another embedder built it.
+    /// The published generation, refused if another embedder or text analysis built it.
     pub fn snapshot(&self) -> Result<Snapshot, AppError> {
         let snapshot = self
             .store
@@ -90,6 +90,13 @@ impl App {
             return Err(StoreError::EmbedderMismatch {
                 built_with: snapshot.manifest.embedder.clone(),
                 configured: self.embedder.id().to_string(),
+            }
+            .into());
+        }
+        if snapshot.manifest.analyzer != self.analysis.fingerprint() {
+            return Err(StoreError::AnalyzerMismatch {
+                built_with: snapshot.manifest.analyzer.clone(),
+                configured: self.analysis.fingerprint().to_string(),
             }
             .into());
         }

@@ -31,12 +31,14 @@ fn init_logging() {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }
 
-/// Opens everything, ingests when no index exists yet, and serves until a signal.
+/// Opens everything, ingests when no index exists yet or its text analysis is outdated, and
+/// serves until a signal.
 fn serve(settings: Settings) -> Result<()> {
     let addr = settings.addr;
     let app = std::sync::Arc::new(App::open(settings)?);
-    if matches!(app.snapshot(), Err(clerk::app::AppError::NoIndex(_))) {
-        tracing::info!("no index yet: ingesting the knowledge directory first");
+    use clerk::{app::AppError, ports::StoreError};
+    if let Err(e @ (AppError::NoIndex(_) | AppError::Store(StoreError::AnalyzerMismatch { .. }))) = app.snapshot() {
+        tracing::info!("{e}: ingesting the knowledge directory first");
         let report = app.ingest(None, false)?;
         tracing::info!("{report}");
     }

@@ -58,6 +58,11 @@ pub enum StoreError {
     Corrupt(String),
     #[error("index was built with embedder {built_with:?}, but {configured:?} is configured; re-ingest")]
     EmbedderMismatch { built_with: String, configured: String },
+    #[error(
+        "index was built with text analysis {built_with:?}, but this Clerk analyses text as {configured:?} \
+         (a new version, dictionary or synonyms); run `clerk ingest` to rebuild it"
+    )]
+    AnalyzerMismatch { built_with: String, configured: String },
 }
 
 impl StoreError {
@@ -122,6 +127,10 @@ pub struct Manifest {
     pub dims: usize,
     #[serde(default)]
     pub window_tokens: usize,
+    /// Fingerprint of the text analysis the full-text index was built with (empty before
+    /// this field existed): a query analysed differently would silently miss its terms.
+    #[serde(default)]
+    pub analyzer: String,
     pub created_at: String,
     pub documents: usize,
     pub chunks: usize,

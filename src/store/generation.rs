@@ -144,6 +144,7 @@ impl GenerationStore for FsGenerationStore {
             embedder: build.embedder.to_string(),
             dims: build.dims,
             window_tokens: build.window_tokens,
+            analyzer: self.analysis.fingerprint().to_string(),
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             documents,
             chunks: build.chunks.len(),
@@ -204,6 +205,7 @@ mod tests {
         let chunks = vec![chunk("a", "first text"), chunk("b", "second text")];
         let m = store.publish(build(&chunks, &[1.0, 0.0, 0.0, 1.0])).unwrap();
         assert_eq!(m.generation, 1);
+        assert_eq!(m.analyzer, store.fingerprint(), "the manifest names the analysis it was built with");
 
         // A crashed run leaves a half-written directory behind: it is not served...
         let half = dir.path().join("index").join(gen_dir_name(2));
