@@ -264,7 +264,9 @@ pub fn run(
     report.chunks = chunks.len();
 
     let nothing_changed = report.added == 0 && report.changed == 0 && report.removed == 0;
-    if let Some(prev) = reusable.filter(|_| nothing_changed) {
+    // A manifest from before the analyzer was recorded must be republished to be searchable.
+    let same_analysis = |p: &&Snapshot| p.manifest.analyzer == store.fingerprint();
+    if let Some(prev) = reusable.filter(|_| nothing_changed).filter(same_analysis) {
         report.generation = prev.manifest.generation;
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
