@@ -585,11 +585,15 @@ impl Assistant {
                 if intent == Intent::ReturnRefund && act.answered && act.pending.is_none() {
                     // "It is back at your warehouse; how long until the refund shows?": the
                     // order's state, then the rule that applies, when the policies answer it.
-                    let mut question = message.replace(order_id.as_str(), " ");
-                    if let Some(method) = act.tool_calls.first().and_then(|c| c.result["payment_method"].as_str()) {
-                        question.push_str(&refund_question(method, lang));
-                    }
-                    let rule = self.knowledge(&question, intent, slots, lang)?;
+                    // Goods back at the warehouse: the question is when the money arrives.
+                    let result = act.tool_calls.first().map(|c| &c.result);
+                    let refunding =
+                        result.and_then(|r| r["status"].as_str()).is_some_and(|s| s == "returned" || s == "refunded");
+                    let question = match result.and_then(|r| r["payment_method"].as_str()) {
+                        Some(method) if refunding => refund_question(method, lang),
+                        _ => message.replace(order_id.as_str(), " "),
+                    };
+                    let rule = self.shop_rule(&question, lang)?;
                     if rule.answered {
                         act.answer = format!("{}\n\n{}", act.answer, rule.answer);
                         act.citations = rule.citations;
@@ -688,6 +692,34 @@ impl Assistant {
             weak_evidence: !composed.answered,
             retrieve_ms,
             compose_ms,
+            ..Default::default()
+        })
+    }
+
+    /// The shop's rule on a question about one order, from the policies and FAQs in the
+    /// shopper's language only: the order's own words (products, dates) would otherwise pull in
+    /// manuals and product pages.
+    fn shop_rule(&self, question: &str, lang: Lang) -> Result<Act, TurnError> {
+        let retrieving = Instant::now();
+        let snapshot = self.snapshot()?;
+        let search = |doc_type| SearchRequest {
+            query: question.to_string(),
+            k: EVIDENCE_K,
+            mode: SearchMode::Hybrid,
+            filters: Filters { doc_type: Some(doc_type), product: None, lang: Some(lang) },
+        };
+        let policies = self.retriever.evidence(&snapshot, &search(DocType::Policy))?.0;
+        let faqs = self.retriever.evidence(&snapshot, &search(DocType::Faq))?.0;
+        let evidence = interleave(policies, faqs, EVIDENCE_K);
+        let retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
+        let composing = Instant::now();
+        let composed = compose::compose(question, lang, &evidence, None, &self.thresholds);
+        Ok(Act {
+            answer: composed.answer,
+            answered: composed.answered,
+            citations: composed.citations,
+            retrieve_ms,
+            compose_ms: composing.elapsed().as_secs_f64() * 1000.0,
             ..Default::default()
         })
     }
@@ -1159,8 +1191,8 @@ fn wants_return(message: &str) -> bool {
         )
 }
 
-/// The refund-timing question for how the order was paid, appended to a return question about
-/// an order whose goods are back or on their way ("refund to a bank card: how long?").
+/// The refund-timing question for how the order was paid, asked of the policies for an order
+/// whose goods are back at the warehouse.
 fn refund_question(payment_method: &str, lang: Lang) -> String {
     let (zh, en) = match payment_method {
         "alipay" => ("支付宝", "Alipay"),
@@ -1169,7 +1201,7 @@ fn refund_question(payment_method: &str, lang: Lang) -> String {
         "unionpay_card" => ("银行卡", "bank card"),
         _ => ("信用卡", "credit card"),
     };
-    say(lang, format!(" {zh}退款多久到账"), format!(" how long does a refund to {en} take"))
+    say(lang, format!("{zh} 退款多久到账 退货"), format!("how long does a refund to {en} take"))
 }
 
 /// What the message says about the goods: used or worn, opened, unless it says they are not.

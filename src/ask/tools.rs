@@ -621,8 +621,8 @@ pub fn product_search(ctx: &ToolContext, query: &ProductQuery) -> Option<ToolOut
         .collect();
     let result = json!({"terms": named.terms, "total": found.len(), "matches": matches});
     if found.is_empty() {
-        let answer = nothing_fits(query, &named, lang);
-        return Some(outcome(call("product_search", arguments, true, result), answer, false));
+        let (answer, explained) = nothing_fits(query, &named, lang);
+        return Some(outcome(call("product_search", arguments, true, result), answer, explained));
     }
     let n = found.len();
     let mut filters = filter_text(query, lang);
@@ -735,8 +735,15 @@ fn filter_text(query: &ProductQuery, lang: Lang) -> Vec<String> {
     [price, size, color, stock].into_iter().flatten().collect()
 }
 
-/// Nothing fits: which filters ruled everything out, and the closest products the words named.
-fn nothing_fits(query: &ProductQuery, named: &browse::Named, lang: Lang) -> String {
+/// Nothing fits: which filters ruled everything out, and the closest products the words named
+/// with the colours and sizes they do come in. True when that answers the question: a product
+/// it named does not come in the colour or size asked.
+fn nothing_fits(query: &ProductQuery, named: &browse::Named, lang: Lang) -> (String, bool) {
+    let offered = |p: &Product| {
+        query.color.as_deref().is_none_or(|c| p.colors.iter().any(|pc| pc == c))
+            && query.size.as_deref().is_none_or(|s| catalogue_size(p, s).is_some())
+    };
+    let mut explained = false;
     let filters = filter_text(query, lang);
     let mut answer = if filters.is_empty() {
         say(lang, "抱歉，没有找到相关商品。", "Sorry, I could not find a matching product.")
@@ -767,6 +774,7 @@ fn nothing_fits(query: &ProductQuery, named: &browse::Named, lang: Lang) -> Stri
                 say(lang, format!("（{}）", options.join("；")), format!(" ({})", options.join("; ")))
             }
         };
+        explained = !named.products.iter().any(|p| offered(p)) && related.iter().any(|p| !options(p).is_empty());
         let related: Vec<String> = related
             .iter()
             .take(3)
@@ -778,7 +786,7 @@ fn nothing_fits(query: &ProductQuery, named: &browse::Named, lang: Lang) -> Stri
             format!("\nRelated products: {}.", related.join("; ")),
         ));
     }
-    answer
+    (answer, explained)
 }
 
 /// What the shopper says about the goods they want to return.

@@ -19,8 +19,13 @@ pub(super) fn extract(folded: &str, original: &str, products: &ProductNames, cou
     let name_follows = |at: usize| products.name_soon(&chars[at..].iter().collect::<String>());
     let quantity = quantity(&chars, &mut used, &name_follows);
     let sku = find_skus(original).into_iter().find_map(|s| products.catalogue_sku(&s));
-    // A written SKU already says which product; its name next to it adds nothing.
-    let product = products.resolve(folded).filter(|p| sku.as_ref().is_none_or(|s| !products.names_same(s, p)));
+    // A basket of several products is about the first; a written SKU already says which
+    // product, and its name next to it adds nothing.
+    let product = match products.items(folded).as_slice() {
+        [first, _, ..] => Some(first.0.clone()),
+        _ => products.resolve(folded),
+    };
+    let product = product.filter(|p| sku.as_ref().is_none_or(|s| !products.names_same(s, p)));
     Slots {
         order_id,
         sku,
@@ -779,6 +784,7 @@ mod tests {
         assert_eq!(slots("apply HD150-C1008 to my order").coupon.as_deref(), Some("HD150-C1008"));
         let s = slots("women's Stride Glide 3 + Featherlight jacket, what's the total");
         assert_eq!((s.quantity, s.product.as_deref()), (None, Some("HS-RUN-102")));
+        assert_eq!(slots("SweepBot R5 plus the maintenance kit").product.as_deref(), Some("HH-RV500"));
     }
 
     fn basket_of(text: &str) -> Vec<(String, Option<i64>)> {
