@@ -589,8 +589,11 @@ impl Assistant {
                     let result = act.tool_calls.first().map(|c| &c.result);
                     let refunding =
                         result.and_then(|r| r["status"].as_str()).is_some_and(|s| s == "returned" || s == "refunded");
-                    let question = match result.and_then(|r| r["payment_method"].as_str()) {
-                        Some(method) if refunding => refund_question(method, lang),
+                    // A return refused for the goods' state: the rule behind the refusal.
+                    let refusal = result.and_then(|r| r["exceptions"].as_array()?.first()?.as_str());
+                    let question = match (result.and_then(|r| r["payment_method"].as_str()), refusal) {
+                        (Some(method), _) if refunding => refund_question(method, lang),
+                        (_, Some(refusal)) => refusal.to_string(),
                         _ => message.replace(order_id.as_str(), " "),
                     };
                     let rule = self.shop_rule(&question, lang)?;
@@ -611,7 +614,18 @@ impl Assistant {
                         say(lang, "请问您想查询哪款商品的库存？", "Which product would you like me to check?"),
                     ));
                 };
-                Ok(Act::tool(tools::stock(&ctx, &product, slots.size.as_deref(), slots.color.as_deref()), session))
+                let outcome = tools::stock(&ctx, &product, slots.size.as_deref(), slots.color.as_deref());
+                let offered = !matches!(outcome.call.result["error"].as_str(), Some("no_such_size" | "no_such_color"));
+                let mut act = Act::tool(outcome, session);
+                if !offered {
+                    // A size or colour the product does not come in: the page that lists them.
+                    let retrieving = Instant::now();
+                    let evidence = self.product_evidence(&product, message, lang)?;
+                    act.citations =
+                        own_page(&evidence).map(|e| compose::citation(e, &e.chunk.text)).into_iter().collect();
+                    act.retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
+                }
+                Ok(act)
             }
             Intent::PointsBalance if session.customer_id.is_some() && !asks_rules(message) => {
                 Ok(Act::tool(tools::points(&ctx), session))
@@ -843,6 +857,14 @@ impl Assistant {
         Act { answer, answered: ok, tool_calls: vec![call], ..Default::default() }
     }
 
+    /// Passages about `product` in the shopper's language, best first for `message`.
+    fn product_evidence(&self, product: &Product, message: &str, lang: Lang) -> Result<Vec<Evidence>, TurnError> {
+        let snapshot = self.snapshot()?;
+        let filters = Filters { doc_type: None, product: Some(product.sku.clone()), lang: Some(lang) };
+        let request = SearchRequest { query: message.to_string(), k: EVIDENCE_K, mode: SearchMode::Hybrid, filters };
+        Ok(self.retriever.evidence(&snapshot, &request)?.0)
+    }
+
     /// "How much is the Ridge Trail 2?": the list price, what the automatic promotions make of
     /// it at checkout, and the passage that states the price.
     fn list_price(
@@ -854,17 +876,14 @@ impl Assistant {
         now: DateTime<Utc>,
     ) -> Result<Act, TurnError> {
         let retrieving = Instant::now();
-        let snapshot = self.snapshot()?;
-        let filters = Filters { doc_type: None, product: Some(product.sku.clone()), lang: Some(lang) };
-        let request = SearchRequest { query: message.to_string(), k: EVIDENCE_K, mode: SearchMode::Hybrid, filters };
-        let (evidence, _) = self.retriever.evidence(&snapshot, &request)?;
+        let evidence = self.product_evidence(product, message, lang)?;
         let retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
         let price = tools::money(product.price_cents);
         let states_price = |e: &&Evidence| mentions_amount(&e.chunk.text, product.price_cents);
         let cited = evidence
             .iter()
             .find(states_price)
-            .or_else(|| evidence.iter().find(|e| e.chunk.doc_type == DocType::Product))
+            .or_else(|| own_page(&evidence))
             .map(|e| compose::citation(e, &e.chunk.text));
         let name = tools::product_name(product, lang);
         let mut answer = say(
@@ -1043,6 +1062,11 @@ fn asks_list_price(message: &str, slots: &Slots) -> bool {
         && slots.points.is_none()
         && slots.quantity.is_none_or(|q| q <= 1)
         && !contains_any(message, QUOTE_CUES)
+}
+
+/// The product's own page among `evidence`: a product page about the fewest products.
+fn own_page(evidence: &[Evidence]) -> Option<&Evidence> {
+    evidence.iter().filter(|e| e.chunk.doc_type == DocType::Product).min_by_key(|e| e.chunk.products.len())
 }
 
 /// Whether `text` states `cents` as a yuan amount ("899", "899.00", "1,999 元"), not inside
