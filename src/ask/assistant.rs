@@ -842,15 +842,14 @@ impl Assistant {
             .collect();
         let header = say(lang, format!("{}：", names.join(" + ")), format!("{}:", names.join(" + ")));
         let (ok, answer, result) = match pricing::advise(&lines, &context, &choice) {
-            Ok(advice) => (
-                true,
-                format!("{header}\n{}", advice.explain(lang, !no_coupon, !no_points)),
-                serde_json::json!({
-                    "quote": advice.quote,
-                    "refused": advice.refused.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                    "better": advice.better,
-                }),
-            ),
+            Ok(advice) => {
+                // The quote itself, with what was refused and the better option beside it.
+                let mut result = serde_json::json!(advice.quote);
+                result["refused"] =
+                    serde_json::json!(advice.refused.iter().map(ToString::to_string).collect::<Vec<_>>());
+                result["better"] = serde_json::json!(advice.better);
+                (true, format!("{header}\n{}", advice.explain(lang, !no_coupon, !no_points)), result)
+            }
             Err(e) => (false, e.message(lang), serde_json::json!({"error": e.to_string()})),
         };
         let call = ToolCall { name: "price_quote".into(), arguments, ok, result };

@@ -2,7 +2,7 @@
 //! category and member discounts apply by themselves at checkout, while coupons and points
 //! are the shopper's to choose (promotions policy), so a quote never applies one unasked.
 
-use super::explain::{yuan, yuan_plain};
+use super::explain::yuan;
 use super::{CartLine, Choice, Context, PricingError, Quote, quote};
 use crate::domain::Lang;
 
@@ -92,7 +92,7 @@ impl Advice {
         let points = self.quote.points_max;
         if offer_points && self.quote.points_used == 0 && points > 0 {
             out.push(if zh {
-                format!("本单最多还可用 {points} 积分抵扣 {}（未使用）。", yuan_plain(points))
+                format!("本单最多还可用 {points} 积分抵扣 {}（以上未使用）。", yuan(points))
             } else {
                 format!(
                     "You could also use up to {points} points (-{}) on this order; none are used above.",
