@@ -475,7 +475,9 @@ impl Assistant {
                 match slot {
                     "confirm_return" => {
                         if let Some(order_id) = &slots.order_id {
-                            return Ok(Act::tool(tools::return_request(&ctx, order_id, proof, true, false), session));
+                            let outcome =
+                                tools::return_request(&ctx, order_id, proof, true, false, tools::Condition::default());
+                            return Ok(Act::tool(outcome, session));
                         }
                     }
                     "restock_notify" => {
@@ -602,7 +604,7 @@ impl Assistant {
                     _ => {
                         let create = wants_return(message);
                         let quality = quality_problem(message);
-                        tools::return_request(&ctx, &order_id, proof, create, quality)
+                        tools::return_request(&ctx, &order_id, proof, create, quality, condition_of(message))
                     }
                 };
                 let mut act = Act::tool(outcome, session);
@@ -616,7 +618,18 @@ impl Assistant {
                 if intent == Intent::ReturnRefund && act.answered && act.pending.is_none() {
                     // "It is back at your warehouse; how long until the refund shows?": the
                     // order's state, then the rule that applies, when the policies answer it.
-                    let rule = self.knowledge(&message.replace(order_id.as_str(), " "), intent, slots, lang)?;
+                    // Goods back at the warehouse: the question is when the money arrives.
+                    let result = act.tool_calls.first().map(|c| &c.result);
+                    let refunding =
+                        result.and_then(|r| r["status"].as_str()).is_some_and(|s| s == "returned" || s == "refunded");
+                    // A return refused for the goods' state: the rule behind the refusal.
+                    let refusal = result.and_then(|r| r["exceptions"].as_array()?.first()?.as_str());
+                    let question = match (result.and_then(|r| r["payment_method"].as_str()), refusal) {
+                        (Some(method), _) if refunding => refund_question(method, lang),
+                        (_, Some(refusal)) => refusal.to_string(),
+                        _ => message.replace(order_id.as_str(), " "),
+                    };
+                    let rule = self.shop_rule(&question, lang)?;
                     if rule.answered {
                         act.answer = format!("{}\n\n{}", act.answer, rule.answer);
                         act.citations = rule.citations;
@@ -637,15 +650,34 @@ impl Assistant {
                         say(lang, "请问您想查询哪款商品的库存？", "Which product would you like me to check?"),
                     ));
                 };
-                Ok(Act::tool(tools::stock(&ctx, &product, slots.size.as_deref(), slots.color.as_deref()), session))
+                let outcome = tools::stock(&ctx, &product, slots.size.as_deref(), slots.color.as_deref());
+                let offered = !matches!(outcome.call.result["error"].as_str(), Some("no_such_size" | "no_such_color"));
+                let mut act = Act::tool(outcome, session);
+                if !offered {
+                    // A size or colour the product does not come in: the page that lists them.
+                    let retrieving = Instant::now();
+                    let evidence = self.product_evidence(&product, message, lang)?;
+                    act.citations =
+                        own_page(&evidence).map(|e| compose::citation(e, &e.chunk.text)).into_iter().collect();
+                    act.retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
+                }
+                Ok(act)
             }
             Intent::PointsBalance if session.customer_id.is_some() && !asks_rules(message) => {
                 Ok(Act::tool(tools::points(&ctx), session))
             }
-            Intent::PriceQuote => match self.product_of(slots)? {
-                Some(product) => Ok(self.price_quote(session, &product, slots, lang, now)),
-                None => self.knowledge(message, intent, slots, lang),
-            },
+            Intent::PriceQuote => {
+                let basket = self.basket(message, slots)?;
+                if basket.is_empty() {
+                    return self.knowledge(message, intent, slots, lang);
+                }
+                match basket.as_slice() {
+                    [(product, 1)] if asks_list_price(message, slots) => {
+                        self.list_price(session, product, message, lang, now)
+                    }
+                    _ => Ok(self.price_quote(session, &basket, message, slots, lang, now)),
+                }
+            }
             Intent::FaultDiagnosis => {
                 let mut act = self.knowledge(message, intent, slots, lang)?;
                 if let Some(code) = slots.fault_code.as_deref()
@@ -726,9 +758,42 @@ impl Assistant {
         })
     }
 
+    /// The shop's rule on a question about one order, from the policies and FAQs in the
+    /// shopper's language only: the order's own words (products, dates) would otherwise pull in
+    /// manuals and product pages.
+    fn shop_rule(&self, question: &str, lang: Lang) -> Result<Act, TurnError> {
+        let retrieving = Instant::now();
+        let snapshot = self.snapshot()?;
+        let search = |doc_type| SearchRequest {
+            query: question.to_string(),
+            k: EVIDENCE_K,
+            mode: SearchMode::Hybrid,
+            filters: Filters { doc_type: Some(doc_type), product: None, lang: Some(lang) },
+        };
+        let policies = self.retriever.evidence(&snapshot, &search(DocType::Policy))?.0;
+        let faqs = self.retriever.evidence(&snapshot, &search(DocType::Faq))?.0;
+        let evidence = interleave(policies, faqs, EVIDENCE_K);
+        let retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
+        let composing = Instant::now();
+        let composed = compose::compose(question, lang, &evidence, None, &self.thresholds);
+        Ok(Act {
+            answer: composed.answer,
+            answered: composed.answered,
+            citations: composed.citations,
+            retrieve_ms,
+            compose_ms: composing.elapsed().as_secs_f64() * 1000.0,
+            ..Default::default()
+        })
+    }
+
     fn product_of(&self, slots: &Slots) -> Result<Option<Product>, TurnError> {
         let wanted = slots.sku.as_deref().or(slots.product.as_deref());
         let Some(wanted) = wanted else { return Ok(None) };
+        self.product_named(wanted, slots.size.as_deref())
+    }
+
+    /// An SKU, or a family tag's product that has `size` (else its first).
+    fn product_named(&self, wanted: &str, size: Option<&str>) -> Result<Option<Product>, TurnError> {
         let lookup = |sku: &str| self.commerce.product(sku).map_err(|e| TurnError::Internal(e.to_string()));
         if let Some(product) = lookup(wanted)? {
             return Ok(Some(product));
@@ -741,10 +806,7 @@ impl Assistant {
             .into_iter()
             .filter(|p| p.tags.iter().any(|t| t == wanted))
             .collect();
-        let with_size = family
-            .iter()
-            .find(|p| slots.size.as_deref().is_some_and(|s| tools::catalogue_size(p, s).is_some()))
-            .cloned();
+        let with_size = family.iter().find(|p| size.is_some_and(|s| tools::catalogue_size(p, s).is_some())).cloned();
         Ok(with_size.or_else(|| family.into_iter().next()))
     }
 
@@ -753,18 +815,28 @@ impl Assistant {
         self.commerce.orders_of(customer).ok()?.into_iter().max_by_key(|o| o.created_at).map(|o| o.order_id)
     }
 
-    fn price_quote(&self, session: &Session, product: &Product, slots: &Slots, lang: Lang, now: DateTime<Utc>) -> Act {
-        let quantity = slots.quantity.unwrap_or(1).max(1);
-        let lines = vec![pricing::CartLine {
-            sku: product.sku.clone(),
-            category: product.category,
-            unit_price_cents: product.price_cents,
-            quantity,
-            final_sale: product.final_sale,
-        }];
+    /// What the shopper wants priced with the count of each: every product the message names
+    /// when it names several, else the product and quantity slots (which carry over turns).
+    fn basket(&self, message: &str, slots: &Slots) -> Result<Vec<(Product, i64)>, TurnError> {
+        let named = self.understander.basket(message);
+        if named.len() >= 2 {
+            let mut basket = Vec::new();
+            for item in named {
+                if let Some(product) = self.product_named(&item.product, slots.size.as_deref())? {
+                    basket.push((product, item.quantity.unwrap_or(1).max(1)));
+                }
+            }
+            return Ok(basket);
+        }
+        Ok(self.product_of(slots)?.map(|product| (product, slots.quantity.unwrap_or(1).max(1))).into_iter().collect())
+    }
+
+    /// The shop's situation for this shopper: tier, points, coupons, running promotions, and the
+    /// region and express upgrade the message names.
+    fn pricing_context(&self, session: &Session, message: &str, now: DateTime<Utc>) -> pricing::Context {
         let customer = session.customer_id.as_deref().and_then(|id| self.commerce.customer(id).ok().flatten());
         let orders = session.customer_id.as_deref().and_then(|id| self.commerce.orders_of(id).ok()).unwrap_or_default();
-        let context = pricing::Context {
+        pricing::Context {
             today: pricing::shop_day(now),
             customer_id: session.customer_id.clone(),
             tier: customer.as_ref().map(|c| c.tier),
@@ -772,29 +844,139 @@ impl Assistant {
             first_order: !orders.iter().any(|o| o.paid_at.is_some()),
             coupons: self.commerce.coupons(session.customer_id.as_deref()).unwrap_or_default(),
             promotions: self.commerce.promotions().unwrap_or_default(),
-            remote_region: false,
-            express: false,
+            remote_region: pricing::names_remote_province(message),
+            express: contains_any(message, EXPRESS_WORDS),
+        }
+    }
+
+    /// The price the shopper asked for: their coupon and points only, refusals with the reason,
+    /// better coupons and unused points as separate lines.
+    fn price_quote(
+        &self,
+        session: &Session,
+        basket: &[(Product, i64)],
+        message: &str,
+        slots: &Slots,
+        lang: Lang,
+        now: DateTime<Utc>,
+    ) -> Act {
+        let lines: Vec<pricing::CartLine> = basket
+            .iter()
+            .map(|(product, quantity)| pricing::CartLine {
+                sku: product.sku.clone(),
+                category: product.category,
+                unit_price_cents: product.price_cents,
+                quantity: *quantity,
+                final_sale: product.final_sale,
+            })
+            .collect();
+        let context = self.pricing_context(session, message, now);
+        let (no_coupon, no_points) = (contains_any(message, NO_COUPON), contains_any(message, NO_POINTS));
+        let coupon = slots.coupon.clone().filter(|_| !no_coupon);
+        let points = match slots.points {
+            Some(points) => points,
+            // "用积分抵扣": as many as the cart allows.
+            None if !no_points && contains_any(message, USE_POINTS) => {
+                let without = pricing::Choice { coupon: coupon.clone(), points: 0 };
+                pricing::advise(&lines, &context, &without).map(|a| a.quote.points_max).unwrap_or(0)
+            }
+            None => 0,
         };
-        let arguments = serde_json::json!({"lines": lines, "coupon": slots.coupon, "points": slots.points});
-        let chosen = slots.coupon.as_ref().map(|code| {
-            let choice = pricing::Choice { coupon: Some(code.clone()), points: slots.points.unwrap_or(0) };
-            pricing::quote(&lines, &context, &choice)
-        });
-        let best = pricing::best_quote(&lines, &context);
-        let name = tools::product_name(product, lang);
-        let header = say(lang, format!("{name} × {quantity}："), format!("{name} × {quantity}:"));
-        let (ok, answer, result) = match (chosen, best) {
-            (Some(Ok(q)), _) => (true, format!("{header}\n{}", q.explain(lang)), serde_json::json!(q)),
-            (Some(Err(e)), Ok(best)) => (
-                true,
-                format!("{header}\n{}\n{}", e.message(lang), best.explain(lang)),
-                serde_json::json!({"error": e.to_string(), "best": best}),
-            ),
-            (None, Ok(best)) => (true, format!("{header}\n{}", best.explain(lang)), serde_json::json!(best)),
-            (_, Err(e)) => (false, e.message(lang), serde_json::json!({"error": e.to_string()})),
+        let choice = pricing::Choice { coupon, points };
+        let arguments = serde_json::json!({"lines": lines, "coupon": choice.coupon, "points": choice.points});
+        let names: Vec<String> = basket
+            .iter()
+            .map(|(product, quantity)| format!("{} × {quantity}", tools::product_name(product, lang)))
+            .collect();
+        let header = say(lang, format!("{}：", names.join(" + ")), format!("{}:", names.join(" + ")));
+        let (ok, answer, result) = match pricing::advise(&lines, &context, &choice) {
+            Ok(advice) => {
+                // The quote itself, with what was refused and the better option beside it.
+                let mut result = serde_json::json!(advice.quote);
+                result["refused"] =
+                    serde_json::json!(advice.refused.iter().map(ToString::to_string).collect::<Vec<_>>());
+                result["better"] = serde_json::json!(advice.better);
+                (true, format!("{header}\n{}", advice.explain(lang, !no_coupon, !no_points)), result)
+            }
+            Err(e) => (false, e.message(lang), serde_json::json!({"error": e.to_string()})),
         };
         let call = ToolCall { name: "price_quote".into(), arguments, ok, result };
         Act { answer, answered: ok, tool_calls: vec![call], ..Default::default() }
+    }
+
+    /// Passages about `product` in the shopper's language, best first for `message`.
+    fn product_evidence(&self, product: &Product, message: &str, lang: Lang) -> Result<Vec<Evidence>, TurnError> {
+        let snapshot = self.snapshot()?;
+        let filters = Filters { doc_type: None, product: Some(product.sku.clone()), lang: Some(lang) };
+        let request = SearchRequest { query: message.to_string(), k: EVIDENCE_K, mode: SearchMode::Hybrid, filters };
+        Ok(self.retriever.evidence(&snapshot, &request)?.0)
+    }
+
+    /// "How much is the Ridge Trail 2?": the list price, what the automatic promotions make of
+    /// it at checkout, and the passage that states the price.
+    fn list_price(
+        &self,
+        session: &Session,
+        product: &Product,
+        message: &str,
+        lang: Lang,
+        now: DateTime<Utc>,
+    ) -> Result<Act, TurnError> {
+        let retrieving = Instant::now();
+        let evidence = self.product_evidence(product, message, lang)?;
+        let retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
+        let price = tools::money(product.price_cents);
+        let states_price = |e: &&Evidence| mentions_amount(&e.chunk.text, product.price_cents);
+        let cited = evidence
+            .iter()
+            .find(states_price)
+            .or_else(|| own_page(&evidence))
+            .map(|e| compose::citation(e, &e.chunk.text));
+        let name = tools::product_name(product, lang);
+        let mut answer = say(
+            lang,
+            format!("{name}（{}）售价 {price}。", product.sku),
+            format!("{name} ({}) costs {price}.", product.sku),
+        );
+        // Automatic discounts only: coupons and points are the shopper's to choose.
+        let context =
+            pricing::Context { coupons: Vec::new(), points_balance: 0, ..self.pricing_context(session, message, now) };
+        let line = pricing::CartLine {
+            sku: product.sku.clone(),
+            category: product.category,
+            unit_price_cents: product.price_cents,
+            quantity: 1,
+            final_sale: product.final_sale,
+        };
+        if let Ok(q) = pricing::quote(&[line], &context, &pricing::Choice::default())
+            && q.payable_cents < product.price_cents
+        {
+            answer.push_str(&say(
+                lang,
+                format!("\n结算时自动享受满减/活动优惠后应付 {}；需要按优惠券或会员价算总价，告诉我即可。", tools::money(q.payable_cents)),
+                format!(
+                    "\nThe automatic promotions bring it to {} at checkout; ask me for a full quote with your coupon or member price.",
+                    tools::money(q.payable_cents)
+                ),
+            ));
+        }
+        if product.final_sale {
+            answer.push_str(&say(lang, "\n清仓商品，不支持无理由退货。", "\nFinal sale: no no-reason returns."));
+        }
+        let call = ToolCall {
+            name: "price_quote".into(),
+            arguments: serde_json::json!({"sku": product.sku}),
+            ok: true,
+            result: serde_json::json!({"list_price_cents": product.price_cents}),
+        };
+        Ok(Act {
+            answer,
+            answered: true,
+            citations: cited.into_iter().collect(),
+            tool_calls: vec![call],
+            retrieve_ms,
+            ..Default::default()
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -829,6 +1011,127 @@ impl Assistant {
         let ticket_id = self.conversations.create_ticket(&ticket)?;
         Ok(Handoff { reason, summary, ticket_id })
     }
+}
+
+/// Words that ask for a checkout figure rather than the price on the label.
+const QUOTE_CUES: &[&str] = &[
+    "total",
+    "pay",
+    "checkout",
+    "check out",
+    "coupon",
+    "voucher",
+    "promo",
+    "code",
+    "discount",
+    "after",
+    "shipping",
+    "deliver",
+    "points",
+    "cost me",
+    "altogether",
+    "all in",
+    "member price",
+    "券",
+    "优惠",
+    "折",
+    "满减",
+    "到手",
+    "实付",
+    "一共",
+    "总共",
+    "合计",
+    "总价",
+    "付多少",
+    "要付",
+    "结算",
+    "运费",
+    "包邮",
+    "积分",
+    "会员价",
+    "算",
+];
+/// "不用券", "without a coupon": quote with no coupon at all.
+const NO_COUPON: &[&str] = &[
+    "不用券",
+    "不用优惠券",
+    "不使用优惠券",
+    "不用店铺券",
+    "不使用券",
+    "不要券",
+    "不用优惠码",
+    "没有券",
+    "没券",
+    "without a coupon",
+    "without coupon",
+    "without any coupon",
+    "without the coupon",
+    "without using a coupon",
+    "no coupon",
+    "don't use a coupon",
+    "not use a coupon",
+    "not using a coupon",
+];
+/// "不用积分", "without points": no points, and none offered.
+const NO_POINTS: &[&str] = &[
+    "不用积分",
+    "不使用积分",
+    "不抵扣积分",
+    "积分不用",
+    "without points",
+    "without using points",
+    "without my points",
+    "no points",
+    "don't use points",
+    "don't use my points",
+    "not using points",
+];
+/// "用积分抵扣", "use my points": as many points as the cart allows.
+const USE_POINTS: &[&str] = &[
+    "用积分",
+    "积分抵",
+    "使用积分",
+    "用我的积分",
+    "use points",
+    "use my points",
+    "using points",
+    "using my points",
+    "with points",
+    "with my points",
+    "redeem",
+];
+/// The SF next-day upgrade.
+const EXPRESS_WORDS: &[&str] = &["顺丰", "次日达", "sf express", "next-day", "next day", "express"];
+
+/// A plain "how much is it": one item, no coupon, points or checkout words.
+fn asks_list_price(message: &str, slots: &Slots) -> bool {
+    slots.coupon.is_none()
+        && slots.points.is_none()
+        && slots.quantity.is_none_or(|q| q <= 1)
+        && !contains_any(message, QUOTE_CUES)
+}
+
+/// The product's own page among `evidence`: a product page about the fewest products.
+fn own_page(evidence: &[Evidence]) -> Option<&Evidence> {
+    evidence.iter().filter(|e| e.chunk.doc_type == DocType::Product).min_by_key(|e| e.chunk.products.len())
+}
+
+/// Whether `text` states `cents` as a yuan amount ("899", "899.00", "1,999 元"), not inside
+/// a longer number.
+fn mentions_amount(text: &str, cents: i64) -> bool {
+    let chars: Vec<char> = text.chars().filter(|c| *c != ',').collect();
+    let whole: Vec<char> = (cents / 100).to_string().chars().collect();
+    let fraction = format!("{:02}", cents % 100);
+    (0..chars.len()).any(|i| {
+        let end = i + whole.len();
+        let fits = chars.get(i..end) == Some(&whole[..]) && (i == 0 || !chars[i - 1].is_ascii_digit());
+        let rest: String = chars[end.min(chars.len())..].iter().take(3).collect();
+        let boundary = match rest.strip_prefix('.') {
+            Some(decimals) => decimals.starts_with(&fraction),
+            None => cents % 100 == 0 && !rest.starts_with(|c: char| c.is_ascii_digit()),
+        };
+        fits && boundary
+    })
 }
 
 /// Trims and checks a message: not empty, not too long, no control characters.
@@ -974,9 +1277,10 @@ fn order_change_of(message: &str, slots: &Slots) -> Option<OrderChange> {
     }
 }
 
-/// A request to start a return now, not a question about one ("还在退货期内吧？").
+/// A request to start a return now; a question about whether one is possible ("还在七天内吧？",
+/// "am I still in time?") only checks eligibility.
 fn wants_return(message: &str) -> bool {
-    let asks = message.trim_end().ends_with(['?', '？', '吗', '么']);
+    let asks = contains_any(message, &["?", "？", "吗", "么", "能不能", "可不可以", "还能", "can i", "am i", "is it"]);
     !asks
         && contains_any(
             message,
@@ -986,6 +1290,7 @@ fn wants_return(message: &str) -> bool {
                 "申请退",
                 "帮我退",
                 "退掉",
+                "退货",
                 "i want to return",
                 "return it",
                 "start a return",
@@ -994,6 +1299,71 @@ fn wants_return(message: &str) -> bool {
                 "refund me",
             ],
         )
+}
+
+/// The refund-timing question for how the order was paid, asked of the policies for an order
+/// whose goods are back at the warehouse.
+fn refund_question(payment_method: &str, lang: Lang) -> String {
+    let (zh, en) = match payment_method {
+        "alipay" => ("支付宝", "Alipay"),
+        "wechat_pay" => ("微信支付", "WeChat Pay"),
+        m if m.starts_with("huabei") => ("花呗", "Huabei"),
+        "unionpay_card" => ("银行卡", "bank card"),
+        _ => ("信用卡", "credit card"),
+    };
+    say(lang, format!("{zh} 退款多久到账 退货"), format!("how long does a refund to {en} take"))
+}
+
+/// What the message says about the goods: used or worn, opened, unless it says they are not.
+fn condition_of(message: &str) -> tools::Condition {
+    let unused = contains_any(
+        message,
+        &[
+            "没用过",
+            "没有用过",
+            "未使用",
+            "没使用",
+            "没穿过",
+            "没有穿",
+            "全新",
+            "unused",
+            "unworn",
+            "not used",
+            "never used",
+            "haven't used",
+            "never worn",
+            "not worn",
+            "haven't worn",
+        ],
+    );
+    let used = !unused
+        && contains_any(
+            message,
+            &[
+                "用了",
+                "用过",
+                "使用过",
+                "已使用",
+                "穿过",
+                "穿了",
+                "跑过",
+                "洗过",
+                "used it",
+                "used them",
+                "used the",
+                "used a",
+                "worn",
+                "wore",
+                "ran in",
+            ],
+        );
+    let unopened = contains_any(message, &["未拆封", "没拆", "没有拆", "没开封", "unopened", "still sealed"]);
+    let opened = !unopened
+        && contains_any(
+            message,
+            &["拆封", "拆了", "打开", "开封", "拆开", "opened", "unsealed", "open the", "broke the seal"],
+        );
+    tools::Condition { used, opened }
 }
 
 fn quality_problem(message: &str) -> bool {
@@ -1065,6 +1435,31 @@ mod tests {
     fn only_the_named_code_is_blanked_out() {
         assert_eq!(without_code("purifier E-04 in year 4, R5 too", "E04"), "purifier   in year 4, R5 too");
         assert_eq!(without_code("净化器显示e04怎么办", "E04"), "净化器显示 怎么办");
+    }
+
+    #[test]
+    fn a_plain_how_much_is_a_list_price_and_checkout_words_ask_for_a_quote() {
+        let none = Slots::default();
+        assert!(asks_list_price("how much is the Ridge Trail 2", &none));
+        assert!(asks_list_price("山脊2多少钱", &none));
+        assert!(!asks_list_price("how much do I pay in total for the Ridge Trail 2", &none));
+        assert!(!asks_list_price("山脊2到手价多少", &none));
+        let coupon = Slots { coupon: Some("HALDEN60".into()), ..Default::default() };
+        assert!(!asks_list_price("Ridge Trail 2 with HALDEN60", &coupon));
+        let two = Slots { quantity: Some(2), ..Default::default() };
+        assert!(!asks_list_price("两双山脊2多少钱", &two));
+    }
+
+    #[test]
+    fn an_amount_is_found_as_a_whole_number_in_yuan() {
+        assert!(mentions_amount("Price: 899.00 CNY", 89900));
+        assert!(mentions_amount("售价 899 元", 89900));
+        assert!(mentions_amount("costs 1,999.00", 199900));
+        assert!(mentions_amount("¥126.65 each", 12665));
+        assert!(!mentions_amount("18990 points", 89900));
+        assert!(!mentions_amount("8990", 89900));
+        assert!(!mentions_amount("899.50", 89900));
+        assert!(!mentions_amount("126 yuan", 12665));
     }
 
     #[test]

@@ -138,7 +138,7 @@ fn not_found(lang: Lang, signals: Signals, confidence: f32) -> Composed {
     Composed { answered: false, answer: answer.to_string(), citations: Vec::new(), confidence, signals }
 }
 
-fn citation(e: &Evidence, snippet: &str) -> Citation {
+pub(super) fn citation(e: &Evidence, snippet: &str) -> Citation {
     const SNIPPET_CHARS: usize = 200;
     let mut snippet: String = snippet.replace('\n', " ");
     if snippet.chars().count() > SNIPPET_CHARS {

@@ -621,8 +621,8 @@ pub fn product_search(ctx: &ToolContext, query: &ProductQuery) -> Option<ToolOut
         .collect();
     let result = json!({"terms": named.terms, "total": found.len(), "matches": matches});
     if found.is_empty() {
-        let answer = nothing_fits(query, &named, lang);
-        return Some(outcome(call("product_search", arguments, true, result), answer, false));
+        let (answer, explained) = nothing_fits(query, &named, lang);
+        return Some(outcome(call("product_search", arguments, true, result), answer, explained));
     }
     let n = found.len();
     let mut filters = filter_text(query, lang);
@@ -735,8 +735,15 @@ fn filter_text(query: &ProductQuery, lang: Lang) -> Vec<String> {
     [price, size, color, stock].into_iter().flatten().collect()
 }
 
-/// Nothing fits: which filters ruled everything out, and the closest products the words named.
-fn nothing_fits(query: &ProductQuery, named: &browse::Named, lang: Lang) -> String {
+/// Nothing fits: which filters ruled everything out, and the closest products the words named
+/// with the colours and sizes they do come in. True when that answers the question: a product
+/// it named does not come in the colour or size asked.
+fn nothing_fits(query: &ProductQuery, named: &browse::Named, lang: Lang) -> (String, bool) {
+    let offered = |p: &Product| {
+        query.color.as_deref().is_none_or(|c| p.colors.iter().any(|pc| pc == c))
+            && query.size.as_deref().is_none_or(|s| catalogue_size(p, s).is_some())
+    };
+    let mut explained = false;
     let filters = filter_text(query, lang);
     let mut answer = if filters.is_empty() {
         say(lang, "抱歉，没有找到相关商品。", "Sorry, I could not find a matching product.")
@@ -750,36 +757,99 @@ fn nothing_fits(query: &ProductQuery, named: &browse::Named, lang: Lang) -> Stri
     if !named.terms.is_empty() {
         let mut related = named.products.clone();
         related.sort_by_key(|p| p.price_cents);
-        let related: Vec<String> =
-            related.iter().take(3).map(|p| format!("{} {}", product_name(p, lang), money(p.price_cents))).collect();
+        // A colour or size the product does not come in: say which it does.
+        let options = |p: &Product| {
+            let colors = query.color.as_deref().filter(|c| !p.colors.is_empty() && !p.colors.iter().any(|pc| pc == c));
+            let sizes = query.size.as_deref().filter(|s| !p.sizes.is_empty() && catalogue_size(p, s).is_none());
+            let colors = colors.map(|_| {
+                let names: Vec<String> = p.colors.iter().map(|c| color_name(c, lang)).collect();
+                say(lang, format!("颜色：{}", names.join("、")), format!("colours: {}", names.join(", ")))
+            });
+            let sizes = sizes
+                .map(|_| say(lang, format!("尺码：{}", p.sizes.join("、")), format!("sizes: {}", p.sizes.join(", "))));
+            let options: Vec<String> = [colors, sizes].into_iter().flatten().collect();
+            if options.is_empty() {
+                String::new()
+            } else {
+                say(lang, format!("（{}）", options.join("；")), format!(" ({})", options.join("; ")))
+            }
+        };
+        explained = !named.products.iter().any(|p| offered(p)) && related.iter().any(|p| !options(p).is_empty());
+        let related: Vec<String> = related
+            .iter()
+            .take(3)
+            .map(|p| format!("{} {}{}", product_name(p, lang), money(p.price_cents), options(p)))
+            .collect();
         answer.push_str(&say(
             lang,
             format!("\n相关商品有：{}。", related.join("、")),
             format!("\nRelated products: {}.", related.join("; ")),
         ));
     }
-    answer
+    (answer, explained)
 }
 
-/// Why an item cannot be returned without a reason, if it cannot.
-fn no_reason_blocker(product: Option<&Product>, lang: Lang) -> Option<String> {
-    let product = product?;
+/// What the shopper says about the goods they want to return.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Condition {
+    /// Worn or used ("用了两次", "ran in them").
+    pub used: bool,
+    /// Seal or pack opened ("拆封了", "opened the pack").
+    pub opened: bool,
+}
+
+/// Tag of products that have no no-reason return once their seal is broken (socks, filters).
+const SEALED_TAG: &str = "no-return-once-unsealed";
+
+/// The returns policy for one item in the condition the shopper describes: why it cannot be
+/// returned without a reason (`Err`), or the condition it must still meet (`Ok`, if any).
+fn no_reason_rule(product: &Product, condition: Condition, lang: Lang) -> Result<Option<String>, String> {
+    let name = product_name(product, lang);
     if product.final_sale {
-        return Some(say(lang, "清仓（final sale）商品不支持无理由退货", "final-sale items have no no-reason return"));
-    }
-    match product.category {
-        Category::Consumables => Some(say(
+        return Err(say(
             lang,
-            "耗材拆封后不支持无理由退货",
-            "consumables cannot be returned without a reason once the seal is opened",
-        )),
-        _ if product.sku == "HA-SCK-140" => Some(say(
-            lang,
-            "袜子拆封后不支持无理由退货",
-            "socks cannot be returned without a reason once the pack is opened",
-        )),
-        _ => None,
+            format!("{name} 是清仓（final sale）商品，不支持无理由退货"),
+            format!("{name} is final sale, with no no-reason return"),
+        ));
     }
+    let sealed = product.tags.iter().any(|t| t == SEALED_TAG);
+    if sealed && (condition.opened || condition.used) {
+        return Err(say(
+            lang,
+            format!("{name} 拆封后不支持无理由退货"),
+            format!("{name} cannot be returned without a reason once the seal is broken"),
+        ));
+    }
+    if condition.used {
+        return Err(if product.category == Category::Appliances {
+            say(
+                lang,
+                format!("{name} 已使用，电器拆封并使用后不支持无理由退货（仅拆封未使用的可以退）"),
+                format!(
+                    "{name} has been used: an appliance that was opened and used has no no-reason return (opened but unused ones can be returned)"
+                ),
+            )
+        } else {
+            say(
+                lang,
+                format!("{name} 已使用（穿过或用过），无理由退货要求商品未使用、吊牌包装完好"),
+                format!(
+                    "{name} has been used or worn; a no-reason return needs the goods unused, with tags and packaging"
+                ),
+            )
+        });
+    }
+    Ok(if sealed {
+        Some(say(lang, format!("{name} 需未拆封"), format!("{name} must still be sealed")))
+    } else if product.category == Category::Appliances && !condition.opened {
+        Some(say(
+            lang,
+            format!("{name} 拆封未使用也可以退，使用过则不能"),
+            format!("{name} can go back opened but not used"),
+        ))
+    } else {
+        None
+    })
 }
 
 /// Return eligibility under the returns policy, and the return itself when `create`.
@@ -789,8 +859,12 @@ pub fn return_request(
     proof: Option<&str>,
     create: bool,
     quality_issue: bool,
+    condition: Condition,
 ) -> ToolOutcome {
-    let arguments = json!({"order_id": order_id, "create": create, "quality_issue": quality_issue});
+    let arguments = json!({
+        "order_id": order_id, "create": create, "quality_issue": quality_issue,
+        "used": condition.used, "opened": condition.opened,
+    });
     let lang = ctx.lang;
     let (order, proven) = match find_order(ctx, order_id, proof) {
         OrderLookup::Visible(order, proven) => (order, proven),
@@ -802,9 +876,12 @@ pub fn return_request(
         (OrderStatus::Delivered, Some(delivered)) => {
             let delivered_day = china_time(delivered).date_naive();
             let days = (today - delivered_day).num_days();
-            let products: Vec<Option<Product>> =
-                order.items.iter().map(|i| ctx.commerce.product(&i.sku).ok().flatten()).collect();
-            let blockers: Vec<String> = products.iter().filter_map(|p| no_reason_blocker(p.as_ref(), lang)).collect();
+            let products: Vec<Product> =
+                order.items.iter().filter_map(|i| ctx.commerce.product(&i.sku).ok().flatten()).collect();
+            let rules: Vec<Result<Option<String>, String>> =
+                products.iter().map(|p| no_reason_rule(p, condition, lang)).collect();
+            let blockers: Vec<String> = rules.iter().filter_map(|r| r.clone().err()).collect();
+            let conditions: Vec<String> = rules.into_iter().filter_map(|r| r.ok().flatten()).collect();
             // The delivery day is day 1 of 7: signed on the 3rd, returnable through the 10th.
             let last_no_reason_day = delivered_day + chrono::Days::new(7);
             let last_exchange_day = delivered_day + chrono::Days::new(15);
@@ -871,13 +948,18 @@ pub fn return_request(
                     Err(e) => backend_down("create_return", arguments, lang, &e),
                 }
             } else {
+                let condition_text = if conditions.is_empty() {
+                    String::new()
+                } else {
+                    say(lang, format!("（{}）", conditions.join("；")), format!(" ({})", conditions.join("; ")))
+                };
                 let answer = say(
                     lang,
                     format!(
-                        "订单 {order_id} 于 {delivered_day} 签收，可在 {last_no_reason_day} 前（含当天）申请7天无理由退货。需要我现在为您创建退货申请吗？"
+                        "订单 {order_id} 于 {delivered_day} 签收，可在 {last_no_reason_day} 前（含当天）申请7天无理由退货{condition_text}。需要我现在为您创建退货申请吗？"
                     ),
                     format!(
-                        "Order {order_id} was delivered on {delivered_day}; you can return it without a reason up to and including {last_no_reason_day}. Shall I create the return now?"
+                        "Order {order_id} was delivered on {delivered_day}; you can return it without a reason up to and including {last_no_reason_day}{condition_text}. Shall I create the return now?"
                     ),
                 );
                 let mut out = outcome(call("return_eligibility", arguments, true, verdict), answer, true);
@@ -916,7 +998,12 @@ pub fn return_request(
                 ),
             };
             outcome(
-                call("return_eligibility", arguments, true, json!({"eligible": false, "status": status})),
+                call(
+                    "return_eligibility",
+                    arguments,
+                    true,
+                    json!({"eligible": false, "status": status, "payment_method": order.payment_method}),
+                ),
                 answer,
                 true,
             )
@@ -1238,6 +1325,29 @@ mod tests {
         assert_eq!(sold.answer, "Sorry, we do not carry that. What we sell: shoes, appliances, apparel.");
         let zh = search(&shop, Lang::Zh, "你们卖不卖手机", None, None).unwrap();
         assert!(zh.answer.starts_with("抱歉，我们目前没有销售这类商品"), "{}", zh.answer);
+    }
+
+    #[test]
+    fn a_colour_nothing_comes_in_is_answered_with_the_colours_there_are() {
+        let out = search(&shelf(), Lang::En, "do you have kettles in black?", None, Some("black")).unwrap();
+        assert!(out.answer.contains("Kettle ¥299.00 (colours: white)"), "{}", out.answer);
+    }
+
+    #[test]
+    fn a_used_appliance_or_a_broken_seal_has_no_no_reason_return() {
+        let kettle = product("HK-1", "Kettle", "电水壶", Category::Appliances, 299, &[], &["white"], &[]);
+        let socks = product("HA-S", "Socks", "袜子", Category::Apparel, 59, &["M"], &["white"], &[SEALED_TAG]);
+        let tee = product("HA-T", "Tee", "T恤", Category::Apparel, 99, &["M"], &["grey"], &[]);
+        let used = Condition { used: true, opened: true };
+        let opened = Condition { used: false, opened: true };
+        assert!(no_reason_rule(&kettle, used, Lang::Zh).unwrap_err().contains("已使用"));
+        assert_eq!(no_reason_rule(&kettle, opened, Lang::En), Ok(None));
+        let unsaid = no_reason_rule(&kettle, Condition::default(), Lang::En).unwrap().unwrap();
+        assert!(unsaid.contains("opened but not used"), "{unsaid}");
+        assert!(no_reason_rule(&socks, opened, Lang::En).unwrap_err().contains("seal is broken"));
+        assert!(no_reason_rule(&socks, Condition::default(), Lang::En).unwrap().unwrap().contains("sealed"));
+        assert_eq!(no_reason_rule(&tee, Condition::default(), Lang::En), Ok(None));
+        assert!(no_reason_rule(&tee, used, Lang::En).is_err());
     }
 
     #[test]

@@ -11,8 +11,10 @@
 //!
 //! Percentages round half up to the cent. Of several running promotions of one kind, the one
 //! that saves most applies; the kinds stack. [`quote`] prices the shopper's own choice and says
-//! why an invalid one is refused; [`best_quote`] finds the cheapest choice.
+//! why an invalid one is refused; [`best_quote`] finds the cheapest choice; [`advise`] prices what
+//! the shopper asked for and names better coupons and points apart, without applying them.
 
+mod advice;
 mod engine;
 mod error;
 mod explain;
@@ -21,9 +23,10 @@ mod shop;
 #[cfg(test)]
 mod seed_check;
 
+pub use advice::{Advice, advise};
 pub use engine::{best_quote, quote};
 pub use error::PricingError;
-pub use shop::{is_remote_province, shop_day};
+pub use shop::{is_remote_province, names_remote_province, shop_day};
 
 use crate::domain::commerce::{Category, Coupon, Promotion, Tier};
 use chrono::NaiveDate;

@@ -27,6 +27,12 @@ pub fn is_remote_province(province: &str) -> bool {
     REMOTE_PROVINCES.iter().any(|(zh, en)| province.starts_with(zh) || province.starts_with(en))
 }
 
+/// Whether `text` (a question, an address line) names a remote-region province anywhere.
+pub fn names_remote_province(text: &str) -> bool {
+    let text = text.to_lowercase();
+    REMOTE_PROVINCES.iter().any(|(zh, en)| text.contains(zh) || text.contains(en))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +53,8 @@ mod tests {
         assert!(is_remote_province("Inner Mongolia"));
         assert!(!is_remote_province("上海市"));
         assert!(!is_remote_province("广东省"));
+        assert!(names_remote_province("What do I pay with shipping to Xinjiang?"));
+        assert!(names_remote_province("寄到海南三亚多少钱"));
+        assert!(!names_remote_province("寄到上海多少钱"));
     }
 }

@@ -145,6 +145,11 @@ impl Understander {
         Understanding { lang, intent, confidence: confidence.clamp(0.0, 1.0), slots, sentiment }
     }
 
+    /// The products a message names, each with the count stated for it.
+    pub fn basket(&self, message: &str) -> Vec<slots::BasketItem> {
+        slots::basket(&fold(message), message, &self.products)
+    }
+
     fn fit(examples: Vec<(String, Intent)>, catalog: &[Product]) -> Result<Understander, UnderstandError> {
         if examples.is_empty() {
             return Err(UnderstandError::NoExamples);

@@ -180,13 +180,45 @@ impl ProductNames {
         } else {
             first.clone()
         };
-        self.narrow_by_gender(&mut candidates, &toks);
+        self.narrow_by_gender(&mut candidates, &toks, &located);
         self.drop_accessories_and_clearance(&mut candidates);
         match candidates.len() {
             0 => None,
             1 => candidates.first().map(|&i| self.products[i].sku.clone()),
             _ => self.family_tag(&candidates),
         }
+    }
+
+    /// The products of a message that names several ("SweepBot R5 plus the maintenance kit",
+    /// "轻驰3加一个T恤"), each with the chars of the message that belong to it. Names joined by
+    /// a conjunction are separate products; names side by side are one ("净风300 滤芯").
+    pub fn items(&self, folded: &str) -> Vec<(String, std::ops::Range<usize>)> {
+        let spans = token_spans(folded);
+        let toks: Vec<String> = spans.iter().map(|t| t.text.clone()).collect();
+        let located = self.mentions(&toks);
+        let chars: Vec<char> = folded.chars().collect();
+        // Where the message is cut: at the last conjunction between two names.
+        let mut cuts = vec![0];
+        for pair in located.windows(2) {
+            let (gap_start, gap_end) = (spans[pair[0].1 - 1].end, spans[pair[1].0].start);
+            if let Some(at) = last_conjunction(&chars[gap_start..gap_end]) {
+                cuts.push(gap_start + at);
+            }
+        }
+        cuts.push(chars.len());
+        cuts.windows(2)
+            .filter_map(|w| {
+                let segment: String = chars[w[0]..w[1]].iter().collect();
+                self.resolve(&segment).map(|product| (product, w[0]..w[1]))
+            })
+            .collect()
+    }
+
+    /// The chars of `folded` that spell product names, so "3" in "Stride Glide 3" is no count.
+    pub fn name_chars(&self, folded: &str) -> Vec<std::ops::Range<usize>> {
+        let spans = token_spans(folded);
+        let toks: Vec<String> = spans.iter().map(|t| t.text.clone()).collect();
+        self.mentions(&toks).into_iter().map(|(start, end, _)| spans[start].start..spans[end - 1].end).collect()
     }
 
     /// The catalogue's spelling of an SKU in any spelling ("hs-run-101" -> "HS-RUN-101").
@@ -247,11 +279,29 @@ impl ProductNames {
         })
     }
 
-    fn narrow_by_gender(&self, candidates: &mut BTreeSet<usize>, toks: &[String]) {
+    /// Men's or women's by the words of the message; when it says both ("is the women's Stride
+    /// Glide 3 just a smaller men's shoe"), by the one right next to a product name.
+    fn narrow_by_gender(
+        &self,
+        candidates: &mut BTreeSet<usize>,
+        toks: &[String],
+        located: &[(usize, usize, BTreeSet<usize>)],
+    ) {
         let says = |words: &[&str]| toks.iter().any(|t| words.contains(&t.as_str()));
+        let beside = |words: &[&str]| {
+            located.iter().any(|(start, end, _)| {
+                let before = start.checked_sub(1).and_then(|i| toks.get(i));
+                [before, toks.get(*end)].into_iter().flatten().any(|t| words.contains(&t.as_str()))
+            })
+        };
         let tag = match (says(MEN), says(WOMEN)) {
             (true, false) => "men",
             (false, true) => "women",
+            (true, true) => match (beside(MEN), beside(WOMEN)) {
+                (true, false) => "men",
+                (false, true) => "women",
+                _ => return,
+            },
             _ => return,
         };
         let narrowed: BTreeSet<usize> =
@@ -290,6 +340,24 @@ impl ProductNames {
             .find(|t| candidates.iter().all(|&i| self.products[i].tags.contains(t)))
             .cloned()
     }
+}
+
+/// Words that join two products in one basket.
+const CONJUNCTIONS: &[&str] = &["+", "&", "、", "plus", "and", "with", "加", "和", "跟", "还有", "以及", "外加", "再"];
+
+/// Where the last conjunction in `gap` starts, English words whole.
+fn last_conjunction(gap: &[char]) -> Option<usize> {
+    (0..gap.len()).rev().find(|&i| {
+        CONJUNCTIONS.iter().any(|w| {
+            let word: Vec<char> = w.chars().collect();
+            let fits = gap.get(i..i + word.len()) == Some(&word[..]);
+            let latin = word[0].is_ascii_alphabetic();
+            let whole = !latin
+                || ((i == 0 || !gap[i - 1].is_ascii_alphanumeric())
+                    && gap.get(i + word.len()).is_none_or(|c| !c.is_ascii_alphanumeric()));
+            fits && whole
+        })
+    })
 }
 
 /// "Stride Glide 3 W (women's road running shoe)" -> "Stride Glide 3 W"; a list after a
@@ -338,14 +406,26 @@ fn chinese_segments(name: &str) -> impl Iterator<Item = &str> {
 /// Latin letter runs, digit runs (split from each other: "r5" -> "r", "5") and single Han
 /// characters, lower-cased; apostrophes inside words are dropped ("men's" -> "mens").
 pub fn tokens(folded: &str) -> Vec<String> {
+    token_spans(folded).into_iter().map(|t| t.text).collect()
+}
+
+/// One token of [`tokens`] and the chars of the text it covers.
+struct Token {
+    text: String,
+    start: usize,
+    end: usize,
+}
+
+fn token_spans(folded: &str) -> Vec<Token> {
     let mut out = Vec::new();
     let mut current = String::new();
-    let mut chars = folded.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut start = 0;
+    let chars: Vec<char> = folded.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
         let continues = current.chars().last().is_some_and(|last| {
             (last.is_ascii_alphabetic() && c.is_ascii_alphabetic()) || (last.is_ascii_digit() && c.is_ascii_digit())
         });
-        if matches!(c, '\'' | '’') && chars.peek().is_some_and(char::is_ascii_alphabetic) {
+        if matches!(c, '\'' | '’') && !current.is_empty() && chars.get(i + 1).is_some_and(char::is_ascii_alphabetic) {
             continue;
         }
         if continues {
@@ -353,16 +433,17 @@ pub fn tokens(folded: &str) -> Vec<String> {
             continue;
         }
         if !current.is_empty() {
-            out.push(std::mem::take(&mut current));
+            out.push(Token { text: std::mem::take(&mut current), start, end: i });
         }
+        start = i;
         if c.is_ascii_alphanumeric() {
             current.push(c.to_ascii_lowercase());
         } else if is_cjk(c) {
-            out.push(c.to_string());
+            out.push(Token { text: c.to_string(), start: i, end: i + 1 });
         }
     }
     if !current.is_empty() {
-        out.push(current);
+        out.push(Token { text: current, start, end: chars.len() });
     }
     out
 }

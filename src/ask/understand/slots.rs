@@ -15,11 +15,17 @@ pub(super) fn extract(folded: &str, original: &str, products: &ProductNames, cou
     let order_id = order_id(&chars, &mut used);
     let points = points(&chars, &mut used);
     let size = size(&chars, &original.chars().collect::<Vec<_>>(), &mut used);
+    mark_names(folded, products, &mut used);
     let name_follows = |at: usize| products.name_soon(&chars[at..].iter().collect::<String>());
     let quantity = quantity(&chars, &mut used, &name_follows);
     let sku = find_skus(original).into_iter().find_map(|s| products.catalogue_sku(&s));
-    // A written SKU already says which product; its name next to it adds nothing.
-    let product = products.resolve(folded).filter(|p| sku.as_ref().is_none_or(|s| !products.names_same(s, p)));
+    // A basket of several products is about the first; a written SKU already says which
+    // product, and its name next to it adds nothing.
+    let product = match products.items(folded).as_slice() {
+        [first, _, ..] => Some(first.0.clone()),
+        _ => products.resolve(folded),
+    };
+    let product = product.filter(|p| sku.as_ref().is_none_or(|s| !products.names_same(s, p)));
     Slots {
         order_id,
         sku,
@@ -30,6 +36,43 @@ pub(super) fn extract(folded: &str, original: &str, products: &ProductNames, cou
         fault_code: fault_code(original),
         coupon: coupon(original, folded, coupons),
         points,
+    }
+}
+
+/// One product of a basket and the count stated for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasketItem {
+    /// SKU or family tag, as the `product` slot writes it.
+    pub product: String,
+    pub quantity: Option<i64>,
+}
+
+/// The products a message names with the count stated next to each ("SweepBot R5 plus the
+/// maintenance kit", "两双轻驰3加一个T恤"); one product named twice is counted once per mention.
+pub(super) fn basket(folded: &str, original: &str, products: &ProductNames) -> Vec<BasketItem> {
+    let chars: Vec<char> = folded.chars().collect();
+    let mut used = vec![false; chars.len()];
+    order_id(&chars, &mut used);
+    points(&chars, &mut used);
+    size(&chars, &original.chars().collect::<Vec<_>>(), &mut used);
+    mark_names(folded, products, &mut used);
+    let mut items: Vec<BasketItem> = Vec::new();
+    for (product, range) in products.items(folded) {
+        let segment = &chars[range.clone()];
+        let name_follows = |at: usize| products.name_soon(&segment[at..].iter().collect::<String>());
+        let quantity = quantity(segment, &mut used[range].to_vec(), &name_follows);
+        match items.iter_mut().find(|item| item.product == product) {
+            Some(item) => item.quantity = Some(item.quantity.unwrap_or(1) + quantity.unwrap_or(1)),
+            None => items.push(BasketItem { product, quantity }),
+        }
+    }
+    items
+}
+
+/// Product names are no counts, sizes or codes: "3" in "Stride Glide 3 + jacket".
+fn mark_names(folded: &str, products: &ProductNames, used: &mut [bool]) {
+    for range in products.name_chars(folded) {
+        used[range].iter_mut().for_each(|u| *u = true);
     }
 }
 
@@ -630,8 +673,8 @@ fn color(chars: &[char]) -> Option<&'static str> {
     None
 }
 
-/// Coupon codes: a known code anywhere, or a code-shaped token ("HALDEN60", "hd60-c1005")
-/// written upper-case or next to a coupon word.
+/// Coupon codes: a known code anywhere, or a code-shaped token ("HALDEN60", "hd60-c1005",
+/// a shopper's own "HD150-C1008") written upper-case or next to a coupon word.
 fn coupon(original: &str, folded: &str, known: &[String]) -> Option<String> {
     let coupon_word =
         ["券", "优惠码", "折扣码", "兑换码", "coupon", "promo", "voucher", "code"].iter().any(|w| folded.contains(w));
@@ -645,7 +688,13 @@ fn coupon(original: &str, folded: &str, known: &[String]) -> Option<String> {
         let tail = &upper[letters + digits..];
         let tail_ok = tail.is_empty()
             || tail.strip_prefix('-').is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphanumeric()));
-        let shaped = (3..=8).contains(&letters) && (2..=4).contains(&digits) && tail_ok;
+        // A per-shopper code has a short prefix and an account tail: "HD60-C1002".
+        let account_tail = tail.strip_prefix('-').is_some_and(|t| {
+            let letters = t.chars().take_while(char::is_ascii_alphabetic).count();
+            letters >= 1 && t.len() - letters >= 2 && t[letters..].chars().all(|c| c.is_ascii_digit())
+        });
+        let prefix_ok = (3..=8).contains(&letters) || (letters == 2 && account_tail);
+        let shaped = prefix_ok && (2..=4).contains(&digits) && tail_ok;
         let written_upper = token.chars().all(|c| !c.is_ascii_lowercase());
         // Catalogue-style SKUs ("HH-AP300") are not coupons.
         let sku_like = upper.contains('-') && upper.split('-').next().is_some_and(|p| p.len() == 2);
@@ -729,6 +778,36 @@ mod tests {
 
         let s = slots("is HH-AP300-F filter in stock");
         assert_eq!((s.sku.as_deref(), s.product), (Some("HH-AP300-F"), None));
+
+        let s = slots("what would it cost with my coupon HD60-C1002");
+        assert_eq!(s.coupon.as_deref(), Some("HD60-C1002"));
+        assert_eq!(slots("apply HD150-C1008 to my order").coupon.as_deref(), Some("HD150-C1008"));
+        let s = slots("women's Stride Glide 3 + Featherlight jacket, what's the total");
+        assert_eq!((s.quantity, s.product.as_deref()), (None, Some("HS-RUN-102")));
+        assert_eq!(slots("SweepBot R5 plus the maintenance kit").product.as_deref(), Some("HH-RV500"));
+    }
+
+    fn basket_of(text: &str) -> Vec<(String, Option<i64>)> {
+        let names = ProductNames::new(&crate::ask::understand::tests::catalog());
+        basket(&fold(text), text, &names).into_iter().map(|i| (i.product, i.quantity)).collect()
+    }
+
+    #[test]
+    fn a_basket_has_each_product_named_with_its_own_count() {
+        let own = |items: &[(&str, Option<i64>)]| -> Vec<(String, Option<i64>)> {
+            items.iter().map(|(p, q)| (p.to_string(), *q)).collect()
+        };
+        assert_eq!(
+            basket_of("SweepBot R5 plus the maintenance kit, using HALDEN150"),
+            own(&[("HH-RV500", None), ("HH-RV500-KIT", None)])
+        );
+        assert_eq!(
+            basket_of("women's Stride Glide 3 + Featherlight jacket"),
+            own(&[("HS-RUN-102", None), ("HA-JKT-130", None)])
+        );
+        assert_eq!(basket_of("两双轻驰3女款加一件T恤"), own(&[("HS-RUN-102", Some(2)), ("HA-TEE-110", None)]));
+        assert_eq!(basket_of("2 filters for the purifier"), own(&[("HH-AP300-F", Some(2))]));
+        assert_eq!(basket_of("净风300 滤芯两包"), own(&[("HH-AP300-F", Some(2))]));
     }
 
     #[test]
