@@ -56,9 +56,13 @@ fn is_question(message: &str) -> bool {
     message.contains(['?', '？'])
 }
 
-/// After a yes, words that take it back or ask something else ("yes, but...", "ok, what about...").
-const DOUBT: &[&str] =
-    &["?", "？", "吗", "么", "呢", "不", "别", "但", "可是", "no ", "not", "dont", "don't", "but", "however"];
+/// After a yes, words that take it back, put it off or ask something else ("yes, but...",
+/// "好的我再想想", "ok, what about...").
+const DOUBT: &[&str] = &[
+    "?", "？", "吗", "么", "呢", "不", "别", "但", "可是", "想想", "考虑", "等", "再说", "以后", "晚点", "多久",
+    "多少", "怎么", "什么", "哪", "no ", "not", "dont", "don't", "but", "however", "later", "wait", "think", "how",
+    "what", "when", "which",
+];
 /// Chinese words that go on from a yes without a comma ("好的那帮我申请退货").
 const GOES_ON_ZH: &[char] = &['那', '就', '请', '帮', '麻'];
 
@@ -66,18 +70,19 @@ const GOES_ON_ZH: &[char] = &['那', '就', '请', '帮', '麻'];
 /// goes on without doubt ("yes, please go ahead", "好的，那帮我申请退货").
 pub fn is_yes(message: &str) -> bool {
     let m = plain(message);
-    if YES.contains(&m.as_str())
-        || (m.chars().count() <= 8 && YES.iter().any(|y| y.chars().count() >= 2 && m.starts_with(y)))
-    {
+    if YES.contains(&m.as_str()) {
         return true;
     }
-    YES.iter().any(|y| {
-        m.strip_prefix(y).is_some_and(|rest| {
-            let breaks = rest.starts_with(|c: char| " ,，.。!！、~～".contains(c))
-                || (y.chars().all(crate::text::is_cjk) && rest.starts_with(GOES_ON_ZH));
-            breaks && !DOUBT.iter().any(|d| rest.contains(d)) && !is_question(message)
+    !is_question(message)
+        && YES.iter().any(|y| {
+            m.strip_prefix(y).is_some_and(|rest| {
+                // A short reply may run on from its yes ("好的谢谢"); a longer one must break first.
+                let short = m.chars().count() <= 8 && y.chars().count() >= 2;
+                let breaks = rest.starts_with(|c: char| " ,，.。!！、~～".contains(c))
+                    || (y.chars().all(crate::text::is_cjk) && rest.starts_with(GOES_ON_ZH));
+                (short || breaks) && !DOUBT.iter().any(|d| rest.contains(d))
+            })
         })
-    })
 }
 
 /// Words that ask for the action Clerk offered, without a yes ("麻烦安排师傅上门吧",
@@ -182,6 +187,13 @@ mod tests {
         assert!(!is_yes("ok and size 10 in white?"));
         assert!(!is_yes("yes, but not today"));
         assert!(!is_yes("好的，那白色的还有没有货呢"));
+        // A short reply that starts with a yes can still hold back or ask.
+        for held_back in ["好的我再想想", "好的不用了", "可以吗", "需要多久", "yes but not now", "ok later", "好的等等"]
+        {
+            assert!(!is_yes(held_back), "{held_back}");
+        }
+        assert!(is_yes("好的谢谢"));
+        assert!(is_yes("可以的"));
     }
 
     #[test]
