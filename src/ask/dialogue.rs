@@ -56,12 +56,12 @@ fn is_question(message: &str) -> bool {
     message.contains(['?', '？'])
 }
 
-/// After a yes, words that take it back, put it off or ask something else ("yes, but...",
-/// "好的我再想想", "ok, what about...").
-const DOUBT: &[&str] = &[
-    "?", "？", "吗", "么", "呢", "不", "别", "但", "可是", "想想", "考虑", "等", "再说", "以后", "晚点", "多久",
-    "多少", "怎么", "什么", "哪", "no ", "not", "dont", "don't", "but", "however", "later", "wait", "think", "how",
-    "what", "when", "which",
+/// After a yes, words that take it back ("yes, but...", "好的不用了").
+const DOUBT: &[&str] = &["不", "别", "但", "可是", "no ", "not", "dont", "don't", "but", "however"];
+/// Words that put an offer off or ask about it instead of taking it ("好的我再想想", "上门维修要多少钱").
+const ASKS_OR_WAITS: &[&str] = &[
+    "?", "？", "吗", "么", "呢", "想想", "考虑", "等", "再说", "以后", "晚点", "多久", "多少", "怎么", "什么", "哪",
+    "费用", "收费", "later", "wait", "think", "how", "what", "when", "which", "cost", "price",
 ];
 /// Chinese words that go on from a yes without a comma ("好的那帮我申请退货").
 const GOES_ON_ZH: &[char] = &['那', '就', '请', '帮', '麻'];
@@ -80,7 +80,7 @@ pub fn is_yes(message: &str) -> bool {
                 let short = m.chars().count() <= 8 && y.chars().count() >= 2;
                 let breaks = rest.starts_with(|c: char| " ,，.。!！、~～".contains(c))
                     || (y.chars().all(crate::text::is_cjk) && rest.starts_with(GOES_ON_ZH));
-                (short || breaks) && !DOUBT.iter().any(|d| rest.contains(d))
+                (short || breaks) && ![DOUBT, ASKS_OR_WAITS].concat().iter().any(|d| rest.contains(d))
             })
         })
 }
@@ -106,7 +106,8 @@ pub fn accepts(slot: &str, message: &str) -> bool {
     let m = plain(message);
     let negated =
         ["不要", "不用", "不需要", "别", "don't", "dont", "do not", "no need", "not yet"].iter().any(|n| m.contains(n));
-    is_yes(message) || (!negated && !is_question(message) && offer_words(slot).iter().any(|w| m.contains(w)))
+    let holds_back = negated || is_question(message) || ASKS_OR_WAITS.iter().any(|w| m.contains(w));
+    is_yes(message) || (!holds_back && offer_words(slot).iter().any(|w| m.contains(w)))
 }
 
 pub fn is_no(message: &str) -> bool {
@@ -202,6 +203,9 @@ mod tests {
         assert!(accepts("confirm_work_order", "重启过了还是不行，麻烦安排师傅上门吧"));
         assert!(!accepts("confirm_work_order", "不用上门，我自己修"));
         assert!(!accepts("confirm_work_order", "how much does an engineer visit cost?"));
+        assert!(!accepts("confirm_work_order", "上门维修要多少钱"));
+        assert!(!accepts("confirm_work_order", "师傅上门的话我再考虑一下"));
+        assert!(!accepts("confirm_return", "I'll think about whether to return it"));
         assert!(accepts("confirm_return", "please start the return"));
         assert!(!accepts("confirm_return", "what colours does it come in"));
     }
