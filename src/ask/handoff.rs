@@ -145,6 +145,8 @@ pub fn business_rule(message: &str) -> Option<&'static str> {
     None
 }
 
+const ORDER_ID_DIGITS: usize = 12;
+
 /// Twenty or more of something ("50 pairs", "30台"): more than one household buys.
 fn large_quantity(m: &str) -> bool {
     const UNITS_EN: &[&str] = &["pairs", "units", "pieces", "pcs", "sets"];
@@ -160,12 +162,13 @@ fn large_quantity(m: &str) -> bool {
         while i < chars.len() && chars[i].is_ascii_digit() {
             i += 1;
         }
-        let n: u64 = chars[start..i].iter().collect::<String>().parse().unwrap_or(0);
-        let rest: String = chars[i..].iter().collect::<String>();
+        // Only digits here, so a failed parse is a number past u64: a huge count.
+        let n: u64 = chars[start..i].iter().collect::<String>().parse().unwrap_or(u64::MAX);
+        let rest: String = chars[i..].iter().take(16).collect();
         let rest = rest.trim_start();
         let counted = rest.starts_with(UNITS_ZH) || UNITS_EN.iter().any(|u| rest.starts_with(u));
-        // Twelve-digit order numbers and prices are not counts.
-        if counted && (20..10_000).contains(&n) {
+        // A twelve-digit order number is no count, even before "件".
+        if counted && n >= 20 && i - start != ORDER_ID_DIGITS {
             return true;
         }
     }
@@ -208,6 +211,9 @@ mod tests {
         assert_eq!(business_rule("price for 40 pairs of Stride Glide 3 for our running club?"), Some("bulk_order"));
         assert_eq!(business_rule("I want to file a complaint about the engineer"), Some("formal_complaint"));
         assert_eq!(business_rule("买2双轻驰3多少钱"), None);
+        // However many: a count past any the shop quotes, even past u64, is for the sales team.
+        assert_eq!(business_rule("买 99999999 台净化器多少钱"), Some("bulk_order"));
+        assert_eq!(business_rule("I want to buy 99999999999999999999999 pairs"), Some("bulk_order"));
         assert_eq!(business_rule("我们是经销商，客户的洗碗机坏了，是上门修还是寄修"), None);
         assert_eq!(business_rule("where is order 202611150123"), None);
         assert_eq!(business_rule("能不能再便宜点"), Some("special_discount_approval"));
