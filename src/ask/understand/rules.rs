@@ -22,7 +22,7 @@ pub enum Rule {
     Greeting,
     /// A question on how a rule works in general ("what's your return window?"): the
     /// shopper's own case ("my order", an order number) goes to the tools instead.
-    GeneralRule,
+    GeneralQuestion,
     /// Injection, code, another shop or noise: about nothing this shop does.
     Refused,
 }
@@ -34,7 +34,7 @@ impl Rule {
             Rule::FaultCode => Intent::FaultDiagnosis,
             Rule::Handoff => Intent::HumanHandoff,
             Rule::Greeting => Intent::Greeting,
-            Rule::GeneralRule => Intent::PolicyQuestion,
+            Rule::GeneralQuestion => Intent::PolicyQuestion,
             Rule::Refused => Intent::Other,
         }
     }
@@ -328,7 +328,7 @@ pub fn strong_intent(folded: &str, slots: &Slots) -> Option<Rule> {
         return Some(Rule::FaultCode);
     }
     if slots.order_id.is_none() && asks_general_rule(folded, &words) {
-        return Some(Rule::GeneralRule);
+        return Some(Rule::GeneralQuestion);
     }
     is_pure_greeting(folded, &words).then_some(Rule::Greeting)
 }
