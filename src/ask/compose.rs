@@ -194,13 +194,14 @@ impl Term {
 }
 
 const EN_STOP: &[&str] = &[
-    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "before",
-    "being", "but", "by", "can", "could", "did", "do", "doe", "doesn", "don", "done", "for", "from", "get", "got",
-    "had", "has", "have", "hello", "hi", "how", "i", "if", "in", "into", "is", "isn", "it", "its", "just", "know",
-    "like", "me", "much", "my", "need", "no", "not", "now", "of", "on", "one", "or", "our", "please", "should", "so",
-    "some", "tell", "than", "thank", "thanks", "that", "the", "their", "them", "then", "there", "these", "they",
-    "this", "those", "to", "too", "u", "us", "very", "want", "wa", "was", "we", "were", "what", "when", "where",
-    "which", "while", "who", "why", "will", "with", "won", "would", "you", "your",
+    "a", "about", "actually", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
+    "been", "before", "being", "but", "by", "can", "could", "did", "do", "doe", "doesn", "don", "done", "for", "from",
+    "get", "got", "had", "has", "have", "hello", "hi", "how", "i", "if", "in", "into", "is", "isn", "it", "its",
+    "just", "know", "like", "me", "much", "my", "need", "no", "not", "now", "of", "on", "one", "or", "our", "please",
+    "question", "really", "should", "so", "still", "some", "tell", "than", "thank", "thanks", "that", "the", "their",
+    "them", "then", "there", "these", "they", "this", "those", "to", "too", "u", "us", "very", "want", "wa", "was",
+    "we", "were", "what", "when", "where", "which", "while", "who", "why", "will", "with", "won", "would", "you",
+    "your",
 ];
 
 /// Words that make "how" ask for a quantity.

@@ -1,7 +1,8 @@
 //! Strong patterns decided before the classifier: a message Clerk refuses (see `guard`), an
 //! order number with a status word, a
 //! fault code with an appliance or error word, an explicit request for a person, and a
-//! message that is nothing but a greeting or thanks. Each backs off when a competing word
+//! message that is nothing but a greeting or thanks, and a question about how a rule of the
+//! shop works in general (no order, nothing of "my"). Each backs off when a competing word
 //! says the shopper wants something else ("cancel 202611150123", "E04, can I return it?").
 
 use super::features::raw_words;
@@ -19,6 +20,9 @@ pub enum Rule {
     FaultCode,
     Handoff,
     Greeting,
+    /// A question on how a rule works in general ("what's your return window?"): the
+    /// shopper's own case ("my order", an order number) goes to the tools instead.
+    GeneralQuestion,
     /// Injection, code, another shop or noise: about nothing this shop does.
     Refused,
 }
@@ -30,6 +34,7 @@ impl Rule {
             Rule::FaultCode => Intent::FaultDiagnosis,
             Rule::Handoff => Intent::HumanHandoff,
             Rule::Greeting => Intent::Greeting,
+            Rule::GeneralQuestion => Intent::PolicyQuestion,
             Rule::Refused => Intent::Other,
         }
     }
@@ -266,6 +271,31 @@ const GREETING_CORE: &[&str] = &[
     "evening",
     "greetings",
 ];
+/// What the shop's rules are about, as whole English words and as Chinese words.
+const RULE_NOUNS_EN: &[&str] = &[
+    "policy",
+    "rules",
+    "window",
+    "rma",
+    "fee",
+    "fees",
+    "shipping",
+    "warranty",
+    "invoice",
+    "restocking",
+    "earn",
+    "charge",
+];
+const RULE_PHRASES_EN: &[&str] = &["per yuan", "price protection"];
+const RULE_NOUNS_ZH: &[&str] =
+    &["政策", "规则", "运费", "保修", "发票", "手续费", "无理由", "价保", "包邮", "怎么算", "有效期", "会员等级"];
+/// Words that open a question in English, and Chinese question words and particles.
+const ASK_FIRST_EN: &[&str] = &["what", "whats", "how", "when", "is", "are", "do", "does", "which", "can", "will"];
+const ASK_ZH: &[&str] = &["多久", "怎么", "吗", "多少", "哪些", "是否", "能不能", "可以", "几天"];
+/// The shopper's own case or a request to act: then a tool, not the rule, answers.
+const OWN_CASE_ZH: &[&str] = &["我的", "我买的", "我下的", "帮我", "请帮", "我要", "我想", "多少钱"];
+const OWN_CASE_EN: &[&str] = &["please", "i want", "i'd like", "help me", "can you", "could you", "how much would"];
+
 const NEGATE_ZH: &[&str] = &["不要", "不用", "不需要", "不必", "别", "无需"];
 const NEGATE_EN: &[&str] = &["dont", "not", "no", "without", "never"];
 
@@ -297,7 +327,24 @@ pub fn strong_intent(folded: &str, slots: &Slots) -> Option<Rule> {
     {
         return Some(Rule::FaultCode);
     }
+    if slots.order_id.is_none() && asks_general_rule(folded, &words) {
+        return Some(Rule::GeneralQuestion);
+    }
     is_pure_greeting(folded, &words).then_some(Rule::Greeting)
+}
+
+/// A question (question word first, or a Chinese question word) naming a rule of the shop,
+/// with nothing that makes it the shopper's own case.
+fn asks_general_rule(folded: &str, words: &[String]) -> bool {
+    let own = words.iter().any(|w| w == "my")
+        || OWN_CASE_ZH.iter().any(|c| folded.contains(c))
+        || OWN_CASE_EN.iter().any(|c| folded.contains(c));
+    let asks =
+        words.first().is_some_and(|w| ASK_FIRST_EN.contains(&w.as_str())) || ASK_ZH.iter().any(|z| folded.contains(z));
+    let rule = words.iter().any(|w| RULE_NOUNS_EN.contains(&w.as_str()))
+        || RULE_PHRASES_EN.iter().any(|p| folded.contains(p))
+        || RULE_NOUNS_ZH.iter().any(|n| folded.contains(n));
+    !own && asks && rule
 }
 
 fn asks_for_person(folded: &str, words: &[String]) -> bool {
@@ -386,5 +433,18 @@ mod tests {
         assert_eq!(rule("I don't need a human, just tell me the price", Slots::default()), None);
         assert_eq!(rule("你好，我的订单到哪了", Slots::default()), None);
         assert_eq!(rule("hi, is the kettle in stock", Slots::default()), None);
+    }
+
+    #[test]
+    fn general_rule_questions_are_policy_questions_and_own_cases_are_not() {
+        assert_eq!(
+            rule("What's your return window? I got them on Monday", Slots::default()),
+            Some(Intent::PolicyQuestion)
+        );
+        assert_eq!(rule("do you charge shipping to Tibet?", Slots::default()), Some(Intent::PolicyQuestion));
+        assert_eq!(rule("保修期是多久", Slots::default()), Some(Intent::PolicyQuestion));
+        assert_eq!(rule("when will my refund arrive, what's the policy", Slots::default()), None);
+        assert_eq!(rule("我的发票开了吗", Slots::default()), None);
+        assert_eq!(rule("what is the shipping status of 202611150123", order()), Some(Intent::OrderStatus));
     }
 }
