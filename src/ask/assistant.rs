@@ -534,9 +534,10 @@ impl Assistant {
                 return Ok(Act::tool(outcome, session));
             }
             // Nothing in the catalogue fits: the words may be about a rule ("do you sell my
-            // data"), which the knowledge base answers; else the search's "we do not carry that".
+            // data"), which a policy or FAQ answers; a product page answering instead only
+            // describes something else we sell, so the search's "we do not carry that" stands.
             let rule = self.knowledge(message, intent, slots, lang)?;
-            if rule.answered {
+            if rule.answered && matches!(rule.doc_type, Some(DocType::Policy | DocType::Faq)) {
                 return Ok(rule);
             }
             return Ok(Act {
