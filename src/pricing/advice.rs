@@ -107,35 +107,12 @@ impl Advice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::commerce::{Category, Coupon, CouponKind, Promotion, PromotionRule, Tier};
-    use chrono::NaiveDate;
-
-    fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    fn coupon(code: &str, threshold_yuan: i64, off_yuan: i64, owner: Option<&str>, expires: &str) -> Coupon {
-        Coupon {
-            code: code.into(),
-            kind: CouponKind::Store,
-            threshold_cents: threshold_yuan * 100,
-            amount_cents: off_yuan * 100,
-            customer_id: owner.map(Into::into),
-            expires: day(expires),
-            used: false,
-        }
-    }
+    use crate::domain::commerce::{Category, PromotionRule, Tier};
+    use crate::pricing::fixtures::{coupon, day, promotion};
 
     /// 50 off every 300 (capped at 300), Gold 3%; two public coupons and one expired own one.
     fn ctx() -> Context {
-        let promotion = |id: &str, rule| Promotion {
-            id: id.into(),
-            name_zh: format!("{id}-zh"),
-            name_en: format!("{id}-en"),
-            rule,
-            starts: day("2026-01-01"),
-            ends: day("2026-12-31"),
-        };
+        let promotion = |id: &str, rule| promotion(id, rule, "2026-01-01", "2026-12-31");
         Context {
             today: day("2026-11-21"),
             customer_id: Some("C1".into()),
@@ -143,9 +120,9 @@ mod tests {
             points_balance: 5000,
             first_order: false,
             coupons: vec![
-                coupon("SAVE60", 500, 60, None, "2026-12-31"),
-                coupon("SAVE150", 1000, 150, None, "2026-12-31"),
-                coupon("HD60-C1", 500, 60, Some("C1"), "2026-09-30"),
+                coupon("SAVE60", 50000, 6000, None, "2026-12-31", false),
+                coupon("SAVE150", 100000, 15000, None, "2026-12-31", false),
+                coupon("HD60-C1", 50000, 6000, Some("C1"), "2026-09-30", false),
             ],
             promotions: vec![
                 promotion(

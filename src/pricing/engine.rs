@@ -398,23 +398,8 @@ mod tests {
     use super::*;
     use crate::domain::Lang;
     use crate::domain::commerce::{Category, Tier};
-    use chrono::NaiveDate;
+    use crate::pricing::fixtures::{coupon, day, promotion};
     use proptest::prelude::*;
-
-    fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    fn promotion(id: &str, rule: PromotionRule, starts: &str, ends: &str) -> Promotion {
-        Promotion {
-            id: id.into(),
-            name_zh: format!("{id} zh"),
-            name_en: format!("{id} en"),
-            rule,
-            starts: day(starts),
-            ends: day(ends),
-        }
-    }
 
     /// The seed's promotions: 50 off every 300 capped at 300, apparel 15% in November except
     /// the Tempo Lite, Gold 3%, Platinum 5%.
@@ -450,19 +435,6 @@ mod tests {
                 "2026-12-31",
             ),
         ]
-    }
-
-    fn coupon(code: &str, threshold: i64, amount: i64, owner: Option<&str>, expires: &str, used: bool) -> Coupon {
-        let kind = if code.starts_with("NEW") { CouponKind::NewCustomer } else { CouponKind::Store };
-        Coupon {
-            code: code.into(),
-            kind,
-            threshold_cents: threshold,
-            amount_cents: amount,
-            customer_id: owner.map(Into::into),
-            expires: day(expires),
-            used,
-        }
     }
 
     fn shop_coupons() -> Vec<Coupon> {

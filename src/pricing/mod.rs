@@ -21,6 +21,8 @@ mod explain;
 mod shop;
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod seed_check;
 
 pub use advice::{Advice, advise};
