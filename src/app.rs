@@ -166,7 +166,8 @@ impl App {
             Err(e) => return Err(e),
         };
         let retriever = Retriever::new(Arc::clone(&self.embedder), self.settings.retrieval);
-        Ok(Assistant::new(retriever, snapshot, understander, commerce, conversations, clock))
+        let synonyms = self.analysis.synonyms().to_vec();
+        Ok(Assistant::new(retriever, snapshot, understander, commerce, conversations, synonyms, clock))
     }
 }
 

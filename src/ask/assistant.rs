@@ -19,6 +19,7 @@ use crate::domain::turn::{Citation, Handoff, HandoffReason, Intent, Reply, Slots
 use crate::domain::{DocType, Evidence, Filters, Hit, Lang, SearchMode};
 use crate::ports::{CommerceBackend, ConversationError, ConversationStore, Snapshot};
 use crate::pricing;
+use crate::store::analysis::SynonymGroup;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::sync::{Arc, RwLock};
@@ -112,6 +113,8 @@ pub struct Assistant {
     commerce: Arc<dyn CommerceBackend>,
     conversations: Arc<dyn ConversationStore>,
     thresholds: Thresholds,
+    /// The index's synonym groups: knowledge answers match a question's phrase by any of its group.
+    synonyms: Vec<SynonymGroup>,
     clock: Clock,
 }
 
@@ -198,6 +201,7 @@ impl Assistant {
         understander: Understander,
         commerce: Arc<dyn CommerceBackend>,
         conversations: Arc<dyn ConversationStore>,
+        synonyms: Vec<SynonymGroup>,
         clock: Clock,
     ) -> Self {
         Self {
@@ -207,6 +211,7 @@ impl Assistant {
             commerce,
             conversations,
             thresholds: Thresholds::default(),
+            synonyms,
             clock,
         }
     }
@@ -740,7 +745,7 @@ impl Assistant {
         let retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
         let composing = Instant::now();
         let product = slots.sku.as_deref().or(slots.product.as_deref());
-        let composed: Composed = compose::compose(message, lang, &evidence, product, &self.thresholds);
+        let composed: Composed = compose::compose(message, lang, &evidence, product, &self.thresholds, &self.synonyms);
         let compose_ms = composing.elapsed().as_secs_f64() * 1000.0;
         let candidates = candidates_of(&evidence);
         let cited = composed.citations.first().and_then(|c| evidence.iter().find(|e| e.chunk.doc_id == c.doc_id));
@@ -776,7 +781,7 @@ impl Assistant {
         let evidence = interleave(policies, faqs, EVIDENCE_K);
         let retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
         let composing = Instant::now();
-        let composed = compose::compose(question, lang, &evidence, None, &self.thresholds);
+        let composed = compose::compose(question, lang, &evidence, None, &self.thresholds, &self.synonyms);
         Ok(Act {
             answer: composed.answer,
             answered: composed.answered,

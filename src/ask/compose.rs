@@ -13,6 +13,7 @@
 
 use crate::domain::turn::Citation;
 use crate::domain::{Chunk, DocType, Evidence, Lang};
+use crate::store::analysis::SynonymGroup;
 use crate::text::{find_skus, is_cjk, normalize_code, normalize_sku};
 use std::collections::HashSet;
 
@@ -90,9 +91,10 @@ pub fn compose(
     evidence: &[Evidence],
     product: Option<&str>,
     thresholds: &Thresholds,
+    synonyms: &[SynonymGroup],
 ) -> Composed {
     let haystacks: Vec<Haystack> = evidence.iter().map(Haystack::of).collect();
-    let query = Query::new(question, evidence, &haystacks, product);
+    let query = Query::new(question, evidence, &haystacks, product, synonyms);
     let Some((chosen, signals)) = choose(&query, evidence, thresholds) else {
         return not_found(lang, Signals::default(), 0.0);
     };
@@ -578,10 +580,21 @@ struct Query {
     asks_number: bool,
     /// Terms that count only where found (the measure a quantity question asks about).
     optional: Vec<bool>,
+    /// The synonym groups the question says a phrase of.
+    groups: Vec<SynonymGroup>,
+    /// Per term, the group whose phrase in the question it is part of: a text saying any
+    /// phrase of that group has the term ("water-repellent" for "waterproof", 发票 for invoice).
+    aliases: Vec<Option<usize>>,
 }
 
 impl Query {
-    fn new(question: &str, evidence: &[Evidence], haystacks: &[Haystack], product: Option<&str>) -> Query {
+    fn new(
+        question: &str,
+        evidence: &[Evidence],
+        haystacks: &[Haystack],
+        product: Option<&str>,
+        synonyms: &[SynonymGroup],
+    ) -> Query {
         let (mut terms, mut clause_weights): (Vec<Term>, Vec<f32>) = weighted_terms(question).into_iter().unzip();
         let asked = terms.len();
         for measure in measure_terms(question) {
@@ -591,12 +604,23 @@ impl Query {
             }
         }
         let optional = (0..terms.len()).map(|i| i >= asked).collect();
+        let (groups, aliases) = aliases(question, &terms, synonyms);
+        let mut query = Query {
+            terms,
+            weights: Vec::new(),
+            row_codes: Vec::new(),
+            product_row: None,
+            asks_number: asks_number(question),
+            optional,
+            groups,
+            aliases,
+        };
         let n = haystacks.len() as f32;
-        let weights = terms
-            .iter()
+        let weights = (0..query.terms.len())
             .zip(clause_weights)
-            .map(|(t, clause_weight)| {
-                let df = haystacks.iter().filter(|h| h.contains(t)).count() as f32;
+            .map(|(k, clause_weight)| {
+                let t = &query.terms[k];
+                let df = haystacks.iter().filter(|h| query.credit(k, h) >= 1.0).count() as f32;
                 // A code-shaped word the passages use ("R5" in "SweepBot R5") names a product
                 // and weighs as a word; a code none of them has keeps a code's weight.
                 let base = if matches!(t, Term::Code(_)) && df > 0.0 { 1.0 } else { t.base_weight() };
@@ -606,7 +630,8 @@ impl Query {
                 clause_weight * base * (1.0 + RARITY_WEIGHT * ((n + 1.0) / (df.max(RARE_DF) + 1.0)).ln())
             })
             .collect();
-        let row_codes: Vec<String> = terms
+        let row_codes: Vec<String> = query
+            .terms
             .iter()
             .filter_map(|t| match t {
                 Term::Code(code) if evidence.iter().any(|e| e.chunk.code.as_ref() == Some(code)) => Some(code.clone()),
@@ -617,7 +642,17 @@ impl Query {
         let product_row = product
             .filter(|p| evidence.iter().any(|e| is_row(e) && e.chunk.products.iter().any(|q| q == p)))
             .map(str::to_string);
-        Query { terms, weights, row_codes, product_row, asks_number: asks_number(question), optional }
+        query.weights = weights;
+        query.row_codes = row_codes;
+        query.product_row = product_row;
+        query
+    }
+
+    /// How much of term `k` a text has: its own words, or any phrase of the term's synonym group.
+    fn credit(&self, k: usize, h: &Haystack) -> f32 {
+        let own = h.credit(&self.terms[k]);
+        let synonym = || self.aliases[k].is_some_and(|g| self.groups[g].phrase_in(&h.lower).is_some());
+        if own < 1.0 && synonym() { 1.0 } else { own }
     }
 
     /// Whether a passage is a row of the question's code for the product the question names.
@@ -638,17 +673,17 @@ impl Query {
     /// Weighted share of the question's terms a passage contains. In code mode the share is
     /// of the words besides the code and the words that only say "it shows a code".
     fn support(&self, haystack: &Haystack) -> f32 {
-        self.support_of(|term| haystack.credit(term))
+        self.support_of(|k| self.credit(k, haystack))
     }
 
     /// Support given how much of each of the question's terms is found (0..1).
-    fn support_of(&self, found: impl Fn(&Term) -> f32) -> f32 {
+    fn support_of(&self, found: impl Fn(usize) -> f32) -> f32 {
         let code_mode = self.code_mode();
         let (mut total, mut matched) = (0.0, 0.0);
-        for ((term, &w), &optional) in self.terms.iter().zip(&self.weights).zip(&self.optional) {
+        for (k, ((term, &w), &optional)) in self.terms.iter().zip(&self.weights).zip(&self.optional).enumerate() {
             let skip =
                 code_mode && (term.is_code_talk() || matches!(term, Term::Code(c) if self.row_codes.contains(c)));
-            let credit = found(term);
+            let credit = found(k);
             if skip || (optional && credit == 0.0) {
                 continue;
             }
@@ -670,21 +705,15 @@ impl Query {
     fn local_support(&self, e: &Evidence) -> f32 {
         let c = &e.chunk;
         let head = Haystack::new(&format!("{}\n{}", c.title, c.section), codes_of(c));
-        let in_head: Vec<f32> = self.terms.iter().map(|t| head.credit(t)).collect();
+        let credits = |h: &Haystack| (0..self.terms.len()).map(|k| self.credit(k, h)).collect::<Vec<f32>>();
+        let in_head = credits(&head);
         // How much of each term each unit has, found once; a window is a unit and its neighbours.
-        let in_units: Vec<Vec<f32>> = units(&c.text)
-            .iter()
-            .map(|u| {
-                let h = Haystack::new(&u.text, HashSet::new());
-                self.terms.iter().map(|t| h.credit(t)).collect()
-            })
-            .collect();
+        let in_units: Vec<Vec<f32>> =
+            units(&c.text).iter().map(|u| credits(&Haystack::new(&u.text, HashSet::new()))).collect();
         (0..in_units.len())
             .map(|i| {
                 let window = &in_units[i.saturating_sub(1)..(i + 2).min(in_units.len())];
-                let found = |k: usize| window.iter().map(|u| u[k]).fold(in_head[k], f32::max);
-                let index = |term: &Term| self.terms.iter().position(|t| t == term);
-                self.support_of(|term| index(term).map_or(0.0, found))
+                self.support_of(|k| window.iter().map(|u| u[k]).fold(in_head[k], f32::max))
             })
             .fold(0.0, f32::max)
     }
@@ -692,9 +721,36 @@ impl Query {
     /// Weight of the question's terms a unit of text contains, leaving out those `skip` has.
     fn matched_weight(&self, text: &str, skip: &[bool]) -> f32 {
         let h = Haystack::new(text, HashSet::new());
-        let counted = self.terms.iter().zip(&self.weights).zip(skip).filter(|(_, skipped)| !**skipped);
-        counted.map(|((t, w), _)| w * h.credit(t)).sum()
+        let counted = self.weights.iter().zip(skip).enumerate().filter(|(_, (_, skipped))| !**skipped);
+        counted.map(|(k, (w, _))| w * self.credit(k, &h)).sum()
     }
+}
+
+/// The synonym groups the question says a phrase of, and per term the group whose phrase
+/// the term is part of (a word of it, or a character with a pair or itself in it).
+fn aliases(question: &str, terms: &[Term], synonyms: &[SynonymGroup]) -> (Vec<SynonymGroup>, Vec<Option<usize>>) {
+    let lower = question.to_lowercase();
+    let mut groups = Vec::new();
+    let mut aliases = vec![None; terms.len()];
+    for group in synonyms {
+        let Some(phrase) = group.phrase_in(&lower) else { continue };
+        let phrase_terms = clause_terms(phrase);
+        let single_char = phrase.chars().count() == 1;
+        let in_phrase = |term: &Term| match term {
+            Term::Word(_) => phrase_terms.contains(term),
+            Term::Han(grams, c) => {
+                phrase.contains(*c) && (single_char || grams.iter().any(|g| phrase.contains(g.as_str())))
+            }
+            Term::Code(_) => false,
+        };
+        for (alias, term) in aliases.iter_mut().zip(terms) {
+            if alias.is_none() && in_phrase(term) {
+                *alias = Some(groups.len());
+            }
+        }
+        groups.push(group.clone());
+    }
+    (groups, aliases)
 }
 
 /// The passage that answers best among the top candidates (a code question: among all rows
@@ -712,6 +768,7 @@ fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Opti
                 Some(cos) if !code_row => support + thresholds.cosine_weight * (cos - thresholds.cosine_pivot),
                 _ => support,
             };
+            tracing::debug!(rank = i, doc = %evidence[i].chunk.doc_id, section = %evidence[i].chunk.section, support, ?cosine, score, "answer candidate");
             (i, Signals { support, cosine, code_row, score })
         })
         .max_by(|(i, a), (j, b)| {
@@ -795,7 +852,7 @@ fn trim(e: &Evidence, query: &Query, budget: usize) -> String {
     // Words the title or section already says (the product's name) do not pick a sentence;
     // the rest of the question does, unless no sentence has any of the rest.
     let head = Haystack::new(&format!("{}\n{}", e.chunk.title, e.chunk.section), codes_of(&e.chunk));
-    let in_head: Vec<bool> = query.terms.iter().map(|t| head.contains(t)).collect();
+    let in_head: Vec<bool> = (0..query.terms.len()).map(|k| query.credit(k, &head) >= 1.0).collect();
     let rest_matched = units.iter().any(|u| query.matched_weight(&u.text, &in_head) > 0.0);
     let skip = if rest_matched { in_head } else { vec![false; query.terms.len()] };
     let scores: Vec<f32> = units
@@ -1078,7 +1135,7 @@ mod tests {
     }
 
     fn ask(question: &str, lang: Lang, evidence: &[Evidence]) -> Composed {
-        compose(question, lang, evidence, None, &Thresholds::default())
+        compose(question, lang, evidence, None, &Thresholds::default(), &[])
     }
 
     #[test]
@@ -1120,15 +1177,16 @@ mod tests {
         let question = "robot vacuum E-04 keeps coming back after moving it from under the sofa";
         // Without knowing the product, the circumstances outweigh the appliance's name.
         assert!(!ask(question, Lang::En, &evidence).answered);
-        let named = compose(question, Lang::En, &evidence, Some("HH-RV500"), &Thresholds::default());
+        let named = compose(question, Lang::En, &evidence, Some("HH-RV500"), &Thresholds::default(), &[]);
         assert!(named.answered, "{}", named.answer);
         assert_eq!(named.citations[0].doc_id, "rv500-faults-en");
         // The purifier named: its row, not the vacuum's that leads the evidence.
         let purifier =
-            compose("净化器放在暖气旁边报E04", Lang::Zh, &evidence, Some("HH-AP300"), &Thresholds::default());
+            compose("净化器放在暖气旁边报E04", Lang::Zh, &evidence, Some("HH-AP300"), &Thresholds::default(), &[]);
         assert_eq!(purifier.citations[0].doc_id, "ap300-faults-zh");
         // A product with no row of the code: no other product's row answers.
-        let kettle = compose("The kettle shows E04", Lang::En, &evidence, Some("HH-KT100"), &Thresholds::default());
+        let kettle =
+            compose("The kettle shows E04", Lang::En, &evidence, Some("HH-KT100"), &Thresholds::default(), &[]);
         assert!(!kettle.answered, "{}", kettle.answer);
     }
 
@@ -1260,7 +1318,7 @@ mod tests {
                     no-reason return are deducted from the refund unless you are a Gold or Platinum member.";
         let evidence = ranked(vec![passage("returns-policy-en", Lang::En, "Returns Policy", "7.1 Refunds", text)]);
         let thresholds = Thresholds { max_chars_en: 200, ..Thresholds::default() };
-        let composed = compose("How long does a refund to Alipay take?", Lang::En, &evidence, None, &thresholds);
+        let composed = compose("How long does a refund to Alipay take?", Lang::En, &evidence, None, &thresholds, &[]);
         assert!(composed.answered);
         assert!(composed.answer.contains("Payment method: Alipay / WeChat Pay; Time: 1-3 business days"));
         assert!(!composed.answer.contains("Gift cards"), "{}", composed.answer);
@@ -1302,7 +1360,7 @@ mod tests {
                     The laces are flat and stay tied; the tongue is gusseted to keep grit out on gravel paths.";
         let evidence = ranked(vec![passage("stride-glide-3-product-en", Lang::En, "Stride Glide 3", "Overview", text)]);
         let thresholds = Thresholds { max_chars_en: 120, ..Thresholds::default() };
-        let composed = compose("How heavy is the Stride Glide 3?", Lang::En, &evidence, None, &thresholds);
+        let composed = compose("How heavy is the Stride Glide 3?", Lang::En, &evidence, None, &thresholds, &[]);
         assert!(composed.answered);
         assert!(composed.answer.contains("255 g"), "{}", composed.answer);
         assert!(asks_number("退款几天到账") && asks_number("How many days?") && !asks_number("Is it waterproof?"));

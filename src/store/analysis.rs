@@ -26,13 +26,31 @@ pub enum AnalysisError {
 #[serde(deny_unknown_fields)]
 struct SynonymFile {
     #[serde(default)]
-    group: Vec<SynonymGroup>,
+    group: Vec<SynonymEntry>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SynonymGroup {
+struct SynonymEntry {
     terms: Vec<String>,
+}
+
+/// Phrases that mean the same thing, lower-cased; indexed under one key token.
+#[derive(Debug, Clone)]
+pub struct SynonymGroup {
+    key: String,
+    phrases: Vec<String>,
+}
+
+impl SynonymGroup {
+    pub fn phrases(&self) -> &[String] {
+        &self.phrases
+    }
+
+    /// The group's first phrase that occurs in `lower` (lower-cased text), on word boundaries.
+    pub fn phrase_in(&self, lower: &str) -> Option<&str> {
+        self.phrases.iter().find(|p| contains_phrase(lower, p)).map(String::as_str)
+    }
 }
 
 /// Function characters that say nothing alone ("的", "吗", "怎"); they still count inside
@@ -87,8 +105,7 @@ pub struct Analysis {
     /// Analyzer version + dictionary + synonyms, hashed.
     fingerprint: String,
     jieba: Jieba,
-    /// (key token, lower-cased phrases) per synonym group.
-    synonyms: Vec<(String, Vec<String>)>,
+    synonyms: Vec<SynonymGroup>,
 }
 
 impl Analysis {
@@ -134,7 +151,11 @@ impl Analysis {
         &self.fingerprint
     }
 
-    fn parse_synonyms(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
+    pub fn synonyms(&self) -> &[SynonymGroup] {
+        &self.synonyms
+    }
+
+    fn parse_synonyms(text: &str) -> Result<Vec<SynonymGroup>, String> {
         let file: SynonymFile = toml::from_str(text).map_err(|e| e.to_string())?;
         file.group
             .into_iter()
@@ -145,7 +166,7 @@ impl Analysis {
                 if terms.len() < 2 {
                     return Err(format!("synonym group {} needs at least two terms", i + 1));
                 }
-                Ok((format!("syn{i}"), terms))
+                Ok(SynonymGroup { key: format!("syn{i}"), phrases: terms })
             })
             .collect()
     }
@@ -209,9 +230,9 @@ impl Analysis {
         }
         if !self.synonyms.is_empty() {
             let lower = text.to_lowercase();
-            for (key, terms) in &self.synonyms {
-                if terms.iter().any(|t| contains_phrase(&lower, t)) {
-                    push(key, 0, 0, out);
+            for group in &self.synonyms {
+                if group.phrase_in(&lower).is_some() {
+                    push(&group.key, 0, 0, out);
                 }
             }
         }
