@@ -638,6 +638,10 @@ const EN_COLORS: &[(&str, &str)] = &[
 const TIER_WORDS: &[&str] = &["member", "tier", "level", "gold", "platinum", "points", "会员", "积分", "等级"];
 /// Words around a colour that make it the colour of a light or screen.
 const LAMP_WORDS: &[&str] = &["light", "lights", "led", "indicator", "lamp", "screen", "display"];
+/// Words after a colour that make it the colour of a symptom ("white spots", "白色水渍").
+const SYMPTOM_WORDS: &[&str] =
+    &["spot", "spots", "film", "stain", "stains", "smoke", "residue", "marks", "streaks", "mould", "mold", "rust"];
+const ZH_SYMPTOM_CHARS: &str = "水渍斑点印痕垢污烟沫雾锈霉";
 
 /// The first colour named. A bare Chinese colour character counts only as a colour word
 /// ("黑色", "黑的", "黑款", "橄榄绿"), so "黑屏" and "明白" are not colours; lights are not
@@ -652,16 +656,19 @@ fn color(chars: &[char]) -> Option<&'static str> {
             }
             let end = i + word.chars().count();
             let standalone = word.chars().count() >= 2 || matches!(chars.get(end), Some('色' | '的' | '款'));
-            let lamp = chars[i.saturating_sub(2)..chars.len().min(end + 4)].iter().any(|&c| c == '灯' || c == '光');
+            let clause_start = chars[..i].iter().rposition(|c| "，。！？；,.!?;\n".contains(*c)).map_or(0, |p| p + 1);
+            let lamp = chars[clause_start..chars.len().min(end + 4)].iter().any(|&c| c == '灯' || c == '光');
+            let after = if chars.get(end) == Some(&'色') { end + 1 } else { end };
+            let symptom = chars.get(after).is_some_and(|c| ZH_SYMPTOM_CHARS.contains(*c));
             let idiom = i > 0 && matches!(chars[i - 1], '明' | '空' | '坦');
-            if standalone && !lamp && !idiom {
+            if standalone && !lamp && !idiom && !symptom {
                 return Some(name);
             }
         }
         for &(word, name) in EN_COLORS {
             if word_at(chars, i, word) && !(name == "silver" && tier_talk) {
                 let next = skip_spaces(chars, i + word.len());
-                let lamp_after = LAMP_WORDS.iter().any(|w| word_at(chars, next, w));
+                let lamp_after = LAMP_WORDS.iter().chain(SYMPTOM_WORDS).any(|w| word_at(chars, next, w));
                 let before: String = chars[i.saturating_sub(24)..i].iter().collect();
                 let lamp_before = before.split(|c: char| !c.is_ascii_alphabetic()).any(|w| LAMP_WORDS.contains(&w));
                 if !lamp_after && !lamp_before {
@@ -832,6 +839,11 @@ mod tests {
         assert_eq!(s.color, None);
         let s = slots("the filter light is still red");
         assert_eq!(s.color, None);
+        // A colour of a symptom or of a light further back in the clause is no product colour.
+        for symptom in ["洗完碗上有白色水渍", "white spots on the glasses", "空气质量灯一直是红色", "出风口有黑色污渍"] {
+            assert_eq!(slots(symptom).color, None, "{symptom}");
+        }
+        assert_eq!(slots("灯很好看，要白色的").color.as_deref(), Some("white"));
         let s = slots("arrives in 5 days");
         assert_eq!((s.size, s.quantity), (None, None));
     }
