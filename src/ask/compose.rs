@@ -337,7 +337,8 @@ fn clauses(question: &str) -> Vec<String> {
         let between_digits = i > 0 && chars[i - 1].is_ascii_digit() && next.is_some_and(|n| n.is_ascii_digit());
         let ends = match c {
             '?' | '？' | '!' | '！' | '。' | '，' | ';' | '；' | '\n' => true,
-            ',' | '.' => !between_digits,
+            // A lead-in ("dealer question:", "Installer here:") says who asks, not what.
+            ',' | '.' | ':' | '：' => !between_digits,
             ' ' => i > 0 && is_cjk(chars[i - 1]) && next.is_some_and(is_cjk),
             _ => false,
         };
