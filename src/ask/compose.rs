@@ -719,6 +719,24 @@ impl Query {
             .fold(0.0, f32::max)
     }
 
+    /// Whether the question says every word of a section's own heading ("Card declined",
+    /// "Can I change the delivery address?"), when that heading has two words or more: the
+    /// section is then about what was asked, whatever else the question says.
+    fn names_heading(&self, section: &str) -> bool {
+        let heading = section.rsplit(" > ").next().unwrap_or(section);
+        let heading_terms =
+            clause_terms(heading.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' '));
+        let asked = |t: &Term| match t {
+            Term::Han(grams, c) => {
+                self.terms.iter().any(|q| matches!(q, Term::Han(g, d) if d == c && grams.iter().any(|x| g.contains(x))))
+            }
+            _ => self.terms.contains(t),
+        };
+        let words = heading_terms.iter().filter(|t| !matches!(t, Term::Han(..))).count()
+            + heading_terms.iter().filter(|t| matches!(t, Term::Han(..))).count() / 2;
+        words >= 2 && heading_terms.iter().all(asked)
+    }
+
     /// Weight of the question's terms a unit of text contains, leaving out those `skip` has.
     fn matched_weight(&self, text: &str, skip: &[bool]) -> f32 {
         let h = Haystack::new(text, HashSet::new());
@@ -768,7 +786,7 @@ fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Opti
                 // Code rows are judged on words: a row's cosine says little about which appliance.
                 Some(cos) if !code_row => support + thresholds.cosine_weight * (cos - thresholds.cosine_pivot),
                 _ => support,
-            };
+            } + if !code_row && query.names_heading(&evidence[i].chunk.section) { HEADING_BONUS } else { 0.0 };
             tracing::debug!(rank = i, doc = %evidence[i].chunk.doc_id, section = %evidence[i].chunk.section, support, ?cosine, score, "answer candidate");
             (i, Signals { support, cosine, code_row, score })
         })
@@ -805,6 +823,9 @@ const RARE_DF: f32 = 2.0;
 /// What stating a number adds to a unit's matched weight when the question asks for one:
 /// about half a word, so it decides between units that match alike.
 const NUMBER_BONUS: f32 = 0.6;
+
+/// What a section whose whole heading the question says adds to its score.
+const HEADING_BONUS: f32 = 0.1;
 
 /// How much score one rank down is worth when picking among passages.
 const RANK_PENALTY: f32 = 0.05;
@@ -1407,5 +1428,49 @@ mod tests {
         assert!(en.contains(&Term::Word("day".into())));
         let zh = question_terms("退款多久到账");
         assert!(!zh.iter().any(|t| matches!(t, Term::Han(g, _) if g.iter().any(|g| g.contains('久')))), "{zh:?}");
+    }
+
+    #[test]
+    fn a_phrase_of_the_questions_synonym_group_in_the_passage_counts_as_the_questions_own() {
+        let jacket = ranked(vec![passage(
+            "apparel-guide-en",
+            Lang::En,
+            "Apparel size guide",
+            "Featherlight wind jacket",
+            "About 95 g. Water-repellent finish for light drizzle; it is a wind jacket, not a rain jacket.",
+        )]);
+        let question = "Is the Featherlight jacket waterproof?";
+        let without = ask(question, Lang::En, &jacket);
+        let analysis = crate::store::analysis::Analysis::with_synonyms(
+            "[[group]]\nterms = [\"waterproof\", \"water-repellent\"]\n",
+        )
+        .unwrap();
+        let composed = compose(question, Lang::En, &jacket, None, &Thresholds::default(), analysis.synonyms());
+        assert!(composed.answered, "{composed:?}");
+        assert!(composed.answer.contains("not a rain jacket"));
+        assert!((composed.signals.support - 1.0).abs() < 1e-6 && without.signals.support < 0.8, "{without:?}");
+    }
+
+    #[test]
+    fn a_question_saying_a_sections_whole_heading_is_answered_from_it() {
+        let policy = |section: &str| {
+            let mut e = passage(
+                "payment-policy-en",
+                Lang::En,
+                "Payment Policy",
+                section,
+                "Common causes: not enough funds, wrong card details or the bank's fraud checks. Call your bank.",
+            );
+            e.dense = Some(LegScore { rank: 1, score: 0.6 });
+            ranked(vec![e])
+        };
+        let question = "my card keeps getting declined at checkout, visa";
+        let under_heading = ask(question, Lang::En, &policy("4. Payment problems > 4.1 Card declined"));
+        let elsewhere = ask(question, Lang::En, &policy("4. Payment problems > 4.1 Common causes"));
+        assert!(under_heading.signals.score > elsewhere.signals.score + 0.05, "{under_heading:?} {elsewhere:?}");
+        assert!(under_heading.answered && under_heading.answer.contains("bank"));
+        // One word of a heading ("Materials") is not enough to say the section is what was asked.
+        let one_word = ask(question, Lang::En, &policy("4. Payment problems > Card"));
+        assert!(one_word.signals.score < under_heading.signals.score);
     }
 }

@@ -840,7 +840,8 @@ mod tests {
         let s = slots("the filter light is still red");
         assert_eq!(s.color, None);
         // A colour of a symptom or of a light further back in the clause is no product colour.
-        for symptom in ["洗完碗上有白色水渍", "white spots on the glasses", "空气质量灯一直是红色", "出风口有黑色污渍"] {
+        for symptom in ["洗完碗上有白色水渍", "white spots on the glasses", "空气质量灯一直是红色", "出风口有黑色污渍"]
+        {
             assert_eq!(slots(symptom).color, None, "{symptom}");
         }
         assert_eq!(slots("灯很好看，要白色的").color.as_deref(), Some("white"));
