@@ -208,7 +208,15 @@ pub fn product_query(message: &str, intent: Intent, fresh: &Slots, slots: &Slots
     let price = price_range(&text);
     let sort = sort_of(&text);
     let browses = match intent {
-        Intent::ProductInfo | Intent::InventoryCheck | Intent::PriceQuote | Intent::Other if !named_one => {
+        // A message not understood as about products needs a plain list cue ("do you sell"),
+        // or to be as short as a shopping question: a "which" in long chatter is none.
+        Intent::Other if !named_one => {
+            cue == Cue::List
+                || (cue == Cue::Browse && length_in_words(&text) <= SHORT_QUESTION_WORDS)
+                || !price.is_open()
+                || sort != Sort::Relevance
+        }
+        Intent::ProductInfo | Intent::InventoryCheck | Intent::PriceQuote if !named_one => {
             cue >= Cue::Browse || !price.is_open() || sort != Sort::Relevance || intent == Intent::InventoryCheck
         }
         Intent::ProductInfo
@@ -239,6 +247,15 @@ pub fn product_query(message: &str, intent: Intent, fresh: &Slots, slots: &Slots
         color: slots.color.clone(),
         sort,
     })
+}
+
+/// Longest message, in words, a browse word alone makes a shopping question of.
+const SHORT_QUESTION_WORDS: usize = 15;
+
+/// Latin words plus Chinese characters, two to a word.
+fn length_in_words(text: &str) -> usize {
+    let han = text.chars().filter(|&c| is_cjk(c)).count();
+    latin_words(text).len() + han.div_ceil(2)
 }
 
 fn contains_any(text: &str, phrases: &[&str]) -> bool {
@@ -1076,6 +1093,11 @@ mod tests {
     fn questions_about_one_product_or_advice_stay_where_they_were() {
         let none = Slots::default;
         for (text, intent, slots) in [
+            (
+                "now that everyone lives in different cities we only talk on video calls, which is nice but not the same",
+                Intent::Other,
+                none(),
+            ),
             ("有没有黑色的跑步T恤，M码有货吗", Intent::InventoryCheck, product("HA-TEE-110")),
             ("any black jackets in size L?", Intent::InventoryCheck, product("HA-JKT-130")),
             ("Cheapest I can get the Tempo Lite for right now?", Intent::PriceQuote, product("HS-RUN-301")),

@@ -21,6 +21,8 @@ pub fn business_rule(message: &str) -> Option<&'static str> {
         "钓鱼",
         "假网站",
         "冒充",
+        "自称",
+        "安全账户",
         "不是我下的",
         "不是我买的",
         "我没下过",
@@ -33,6 +35,11 @@ pub fn business_rule(message: &str) -> Option<&'static str> {
         "fake website",
         "fake site",
         "impersonat",
+        "claiming to be",
+        "claimed to be",
+        "pretending to be",
+        "safe account",
+        "safety account",
         "did not place",
         "didn't place",
         "never placed",
@@ -218,6 +225,12 @@ mod tests {
         assert_eq!(business_rule("where is order 202611150123"), None);
         assert_eq!(business_rule("能不能再便宜点"), Some("special_discount_approval"));
         assert_eq!(business_rule("我的卡被盗刷了"), Some("fraud"));
+        // Someone posing as staff, or the classic "move your money to a safe account".
+        assert_eq!(business_rule("有人自称是客服，说要退款给我"), Some("fraud"));
+        assert_eq!(
+            business_rule("someone claiming to be your support asked me to move money to a safe account"),
+            Some("fraud")
+        );
         assert_eq!(business_rule("我要投诉你们"), Some("formal_complaint"));
         assert_eq!(business_rule("满300减50能和优惠券一起用吗"), None);
         assert_eq!(business_rule("how do I use coupon HALDEN60?"), None);
