@@ -704,19 +704,27 @@ impl Query {
     /// under its title and section: words of the question scattered over a long passage
     /// ("礼品" in one paragraph, "包装" in another) do not make an answer.
     fn local_support(&self, e: &Evidence) -> f32 {
+        self.best_window(e).0
+    }
+
+    /// The support of the passage's best window (`local_support`), and whether that window
+    /// states a number.
+    fn best_window(&self, e: &Evidence) -> (f32, bool) {
         let c = &e.chunk;
         let head = Haystack::new(&format!("{}\n{}", c.title, c.section), codes_of(c));
         let credits = |h: &Haystack| (0..self.terms.len()).map(|k| self.credit(k, h)).collect::<Vec<f32>>();
         let in_head = credits(&head);
         // How much of each term each unit has, found once; a window is a unit and its neighbours.
-        let in_units: Vec<Vec<f32>> =
-            units(&c.text).iter().map(|u| credits(&Haystack::new(&u.text, HashSet::new()))).collect();
-        (0..in_units.len())
-            .map(|i| {
-                let window = &in_units[i.saturating_sub(1)..(i + 2).min(in_units.len())];
-                self.support_of(|k| window.iter().map(|u| u[k]).fold(in_head[k], f32::max))
-            })
-            .fold(0.0, f32::max)
+        let units = units(&c.text);
+        let in_units: Vec<Vec<f32>> = units.iter().map(|u| credits(&Haystack::new(&u.text, HashSet::new()))).collect();
+        let window = |i: usize| i.saturating_sub(1)..(i + 2).min(in_units.len());
+        let best = (0..in_units.len())
+            .map(|i| (i, self.support_of(|k| in_units[window(i)].iter().map(|u| u[k]).fold(in_head[k], f32::max))))
+            .fold(None, |best: Option<(usize, f32)>, (i, s)| match best {
+                Some((_, b)) if b >= s => best,
+                _ => Some((i, s)),
+            });
+        best.map_or((0.0, false), |(i, s)| (s, units[window(i)].iter().any(|u| states_number(&u.text))))
     }
 
     /// Whether the question says every word of a section's own heading ("Card declined",
@@ -780,7 +788,8 @@ fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Opti
     (0..pool)
         .filter(|&i| query.eligible(&evidence[i]))
         .map(|i| {
-            let support = if query.of_named_product(&evidence[i]) { 1.0 } else { query.local_support(&evidence[i]) };
+            let (support, numbered) =
+                if query.of_named_product(&evidence[i]) { (1.0, true) } else { query.best_window(&evidence[i]) };
             let cosine = evidence[i].dense.map(|d| d.score);
             let score = match cosine {
                 // Code rows are judged on words: a row's cosine says little about which appliance.
@@ -788,17 +797,39 @@ fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Opti
                 _ => support,
             } + if !code_row && query.names_heading(&evidence[i].chunk.section) { HEADING_BONUS } else { 0.0 };
             tracing::debug!(rank = i, doc = %evidence[i].chunk.doc_id, section = %evidence[i].chunk.section, support, ?cosine, score, "answer candidate");
-            (i, Signals { support, cosine, code_row, score })
+            (i, Signals { support, cosine, code_row, score }, numbered)
         })
-        .max_by(|(i, a), (j, b)| {
-            // A passage that answers beats one that does not, whatever their ranks; among
-            // close ones the shop's own rules and manuals beat pages that restate them.
+        .max_by(|(i, a, a_numbered), (j, b, b_numbered)| {
+            // A passage that answers beats one that does not, whatever their ranks; of those, one
+            // stating a number beats one that does not when a number was asked for ("留多大空间":
+            // "前方留 1.5 米", not "留有空间"); among close ones the shop's own rules and
+            // manuals beat pages that restate them.
             let passes =
                 |s: &Signals| s.score >= if code_row { thresholds.min_code_support } else { thresholds.min_score };
+            let numbered = |n: bool| query.asks_number && n;
             let adjusted =
                 |k: usize, s: &Signals| s.score - RANK_PENALTY * k as f32 + authority(evidence[k].chunk.doc_type);
-            passes(a).cmp(&passes(b)).then(adjusted(*i, a).total_cmp(&adjusted(*j, b))).then(j.cmp(i))
+            passes(a)
+                .cmp(&passes(b))
+                .then((passes(a) && numbered(*a_numbered)).cmp(&(passes(b) && numbered(*b_numbered))))
+                .then(adjusted(*i, a).total_cmp(&adjusted(*j, b)))
+                .then(j.cmp(i))
         })
+        .map(|(i, signals, _)| (i, signals))
+}
+
+/// Whether text states a quantity or a frequency: a digit, a Chinese numeral before a unit
+/// ("七天", "两年"), or a word of how often ("weekly", "每周").
+fn states_number(text: &str) -> bool {
+    const NUMERALS: &str = "一二两三四五六七八九十百半";
+    const UNITS: &str = "天年月周次个件小分秒米元倍";
+    const FREQUENCY: &[&str] =
+        &["daily", "weekly", "monthly", "yearly", "every ", "once", "twice", "每天", "每周", "每月", "每年", "每次"];
+    let chars: Vec<char> = text.chars().collect();
+    let lower = text.to_lowercase();
+    chars.iter().any(char::is_ascii_digit)
+        || chars.windows(2).any(|w| NUMERALS.contains(w[0]) && UNITS.contains(w[1]))
+        || FREQUENCY.iter().any(|f| lower.contains(f))
 }
 
 /// How much a passage's kind of document counts when passages answer about equally well:
@@ -1472,5 +1503,28 @@ mod tests {
         // One word of a heading ("Materials") is not enough to say the section is what was asked.
         let one_word = ask(question, Lang::En, &policy("4. Payment problems > Card"));
         assert!(one_word.signals.score < under_heading.signals.score);
+    }
+
+    #[test]
+    fn a_question_asking_how_much_is_answered_by_a_passage_stating_a_number() {
+        let evidence = ranked(vec![
+            passage(
+                "rv500-manual-zh",
+                Lang::Zh,
+                "扫地机器人 R5 使用说明书",
+                "常见问题",
+                "无法充电：擦拭充电座触点，确保充电座周围留有空间。",
+            ),
+            passage(
+                "rv500-manual-zh",
+                Lang::Zh,
+                "扫地机器人 R5 使用说明书",
+                "安装 > 放置充电座",
+                "充电座背靠墙放在硬质地面上。左右各留 0.5 米以上，前方留 1.5 米以上空间。",
+            ),
+        ]);
+        let composed = ask("充电座周围要留多大空间", Lang::Zh, &evidence);
+        assert!(composed.answered && composed.answer.contains("1.5 米"), "{}", composed.answer);
+        assert!(states_number("每周清洗一次") && states_number("保修两年") && !states_number("留有空间"));
     }
 }

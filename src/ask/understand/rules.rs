@@ -287,8 +287,21 @@ const RULE_NOUNS_EN: &[&str] = &[
     "charge",
 ];
 const RULE_PHRASES_EN: &[&str] = &["per yuan", "price protection", "price drop"];
-const RULE_NOUNS_ZH: &[&str] =
-    &["政策", "规则", "运费", "保修", "发票", "手续费", "无理由", "价保", "差价", "包邮", "怎么算", "有效期", "会员等级"];
+const RULE_NOUNS_ZH: &[&str] = &[
+    "政策",
+    "规则",
+    "运费",
+    "保修",
+    "发票",
+    "手续费",
+    "无理由",
+    "价保",
+    "差价",
+    "包邮",
+    "怎么算",
+    "有效期",
+    "会员等级",
+];
 /// Words that open a question in English, and Chinese question words and particles.
 const ASK_FIRST_EN: &[&str] = &["what", "whats", "how", "when", "is", "are", "do", "does", "which", "can", "will"];
 const ASK_ZH: &[&str] = &["多久", "怎么", "吗", "多少", "哪些", "是否", "能不能", "可以", "几天"];
@@ -340,9 +353,10 @@ fn asks_general_rule(folded: &str, words: &[String]) -> bool {
         || OWN_CASE_ZH.iter().any(|c| folded.contains(c))
         || OWN_CASE_EN.iter().any(|c| folded.contains(c));
     // The question word opens the message or a clause of it ("and for a price drop, how do I claim it?").
-    let asks = folded.split([',', ';', '.']).any(|clause| {
-        raw_words(clause).first().is_some_and(|w| ASK_FIRST_EN.contains(&w.as_str()))
-    }) || ASK_ZH.iter().any(|z| folded.contains(z));
+    let asks = folded
+        .split([',', ';', '.'])
+        .any(|clause| raw_words(clause).first().is_some_and(|w| ASK_FIRST_EN.contains(&w.as_str())))
+        || ASK_ZH.iter().any(|z| folded.contains(z));
     let rule = words.iter().any(|w| RULE_NOUNS_EN.contains(&w.as_str()))
         || RULE_PHRASES_EN.iter().any(|p| folded.contains(p))
         || RULE_NOUNS_ZH.iter().any(|n| folded.contains(n));
