@@ -24,6 +24,9 @@ pub struct Thresholds {
     /// Least score of the best passage for a question without a fault code: its support,
     /// moved up or down by the dense leg's cosine where that leg ran.
     pub min_score: f32,
+    /// The same where the dense leg gave no cosine (Chinese: the embedder reads English only),
+    /// so the score is words alone.
+    pub min_support_without_cosine: f32,
     /// Least support of a fault-code row by the question's words besides the code (which
     /// appliance, which symptom). A question of nothing but the code has support 1.
     pub min_code_support: f32,
@@ -42,12 +45,24 @@ impl Default for Thresholds {
     fn default() -> Self {
         Self {
             min_score: 0.65,
+            min_support_without_cosine: 0.6,
             min_code_support: 0.3,
             cosine_pivot: 0.5,
             cosine_weight: 1.5,
             candidates: 6,
             max_chars_en: 480,
             max_chars_zh: 220,
+        }
+    }
+}
+
+impl Thresholds {
+    /// The least score that answers, for a passage with these signals.
+    fn of(&self, signals: &Signals) -> f32 {
+        match (signals.code_row, signals.cosine) {
+            (true, _) => self.min_code_support,
+            (false, Some(_)) => self.min_score,
+            (false, None) => self.min_support_without_cosine,
         }
     }
 }
@@ -98,7 +113,7 @@ pub fn compose(
     let Some((chosen, signals)) = choose(&query, evidence, thresholds) else {
         return not_found(lang, Signals::default(), 0.0);
     };
-    let threshold = if signals.code_row { thresholds.min_code_support } else { thresholds.min_score };
+    let threshold = thresholds.of(&signals);
     let margin = signals.score - threshold;
     let confidence = 1.0 / (1.0 + (-8.0 * margin).exp());
     if margin < 0.0 {
@@ -804,8 +819,7 @@ fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Opti
             // stating a number beats one that does not when a number was asked for ("留多大空间":
             // "前方留 1.5 米", not "留有空间"); among close ones the shop's own rules and
             // manuals beat pages that restate them.
-            let passes =
-                |s: &Signals| s.score >= if code_row { thresholds.min_code_support } else { thresholds.min_score };
+            let passes = |s: &Signals| s.score >= thresholds.of(s);
             let numbered = |n: bool| query.asks_number && n;
             let adjusted =
                 |k: usize, s: &Signals| s.score - RANK_PENALTY * k as f32 + authority(evidence[k].chunk.doc_type);
