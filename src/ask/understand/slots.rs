@@ -201,8 +201,10 @@ fn order_id(chars: &[char], used: &mut [bool]) -> Option<String> {
 /// An ASCII number starting at `i` (not inside a word or another number): digits, thousands
 /// commas, a decimal part. Returns the value and the end index.
 fn ascii_number(chars: &[char], i: usize) -> Option<(f64, usize)> {
+    // Not inside a word, a range or a number ("1,299", "2.5"); after a comma ending a clause it starts.
+    let inside_number = |k: usize| matches!(chars[k], '.' | ',') && k > 0 && chars[k - 1].is_ascii_digit();
     let starts = chars.get(i)?.is_ascii_digit()
-        && (i == 0 || !(chars[i - 1].is_ascii_alphanumeric() || matches!(chars[i - 1], '.' | ',' | '-')));
+        && (i == 0 || !(chars[i - 1].is_ascii_alphanumeric() || chars[i - 1] == '-' || inside_number(i - 1)));
     if !starts {
         return None;
     }
@@ -837,6 +839,7 @@ mod tests {
         assert_eq!(s.quantity, None);
         let s = slots("Am I still Silver or Gold member?");
         assert_eq!(s.color, None);
+        assert_eq!(slots("Tempo Lite白的，9码，现在能下单吗").size.as_deref(), Some("9"));
         let s = slots("the filter light is still red");
         assert_eq!(s.color, None);
         // A colour of a symptom or of a light further back in the clause is no product colour.
