@@ -25,6 +25,8 @@ pub enum Rule {
     GeneralQuestion,
     /// Injection, code, another shop or noise: about nothing this shop does.
     Refused,
+    /// A named product in a size or colour, asked whether it is there to buy ("轻驰3女款8.5码有吗").
+    VariantAvailability,
 }
 
 impl Rule {
@@ -36,6 +38,7 @@ impl Rule {
             Rule::Greeting => Intent::Greeting,
             Rule::GeneralQuestion => Intent::PolicyQuestion,
             Rule::Refused => Intent::Other,
+            Rule::VariantAvailability => Intent::InventoryCheck,
         }
     }
 }
@@ -309,6 +312,17 @@ const ASK_ZH: &[&str] = &["多久", "怎么", "吗", "多少", "哪些", "是否
 const OWN_CASE_ZH: &[&str] = &["我的", "我买的", "我下的", "帮我", "请帮", "我要", "我想", "多少钱"];
 const OWN_CASE_EN: &[&str] = &["please", "i want", "i'd like", "help me", "can you", "could you", "how much would"];
 
+/// Asking whether something is there to buy.
+const AVAILABLE_ZH: &[&str] =
+    &["有吗", "有没有", "有货", "还有", "能下单", "能买", "可以买", "可以下单", "缺货", "到货"];
+const AVAILABLE_EN: &[&str] =
+    &["in stock", "available", "do you have", "have it in", "got it in", "can i order", "can i buy", "sold out"];
+/// Price, fit and rule questions that happen to name a size or colour.
+const NOT_AVAILABILITY_ZH: &[&str] =
+    &["多少钱", "价格", "优惠", "券", "退", "换", "偏大", "偏小", "合适", "适合", "穿多大", "选哪"];
+const NOT_AVAILABILITY_EN: &[&str] =
+    &["price", "cost", "much", "coupon", "discount", "return", "exchange", "fit", "runs", "should"];
+
 const NEGATE_ZH: &[&str] = &["不要", "不用", "不需要", "不必", "别", "无需"];
 const NEGATE_EN: &[&str] = &["dont", "not", "no", "without", "never"];
 
@@ -342,6 +356,15 @@ pub fn strong_intent(folded: &str, slots: &Slots) -> Option<Rule> {
     }
     if slots.order_id.is_none() && asks_general_rule(folded, &words) {
         return Some(Rule::GeneralQuestion);
+    }
+    let variant = (slots.product.is_some() || slots.sku.is_some()) && (slots.size.is_some() || slots.color.is_some());
+    if variant
+        && slots.order_id.is_none()
+        && (has_zh(AVAILABLE_ZH) || AVAILABLE_EN.iter().any(|p| folded.contains(p)))
+        && !has_zh(NOT_AVAILABILITY_ZH)
+        && !has_en(NOT_AVAILABILITY_EN)
+    {
+        return Some(Rule::VariantAvailability);
     }
     is_pure_greeting(folded, &words).then_some(Rule::Greeting)
 }
@@ -453,6 +476,14 @@ mod tests {
 
     #[test]
     fn general_rule_questions_are_policy_questions_and_own_cases_are_not() {
+        let variant = Slots { product: Some("HS-RUN-102".into()), size: Some("8.5".into()), ..Slots::default() };
+        assert_eq!(rule("轻驰3女款8.5码有吗", variant.clone()), Some(Intent::InventoryCheck));
+        assert_eq!(
+            rule("is the women's Stride Glide 3 available in 8.5?", variant.clone()),
+            Some(Intent::InventoryCheck)
+        );
+        assert_eq!(rule("轻驰3女款8.5码多少钱", variant.clone()), None);
+        assert_eq!(rule("does the 8.5 run small?", variant), None);
         // The question word may open a later clause.
         assert_eq!(
             rule("and for a normal price drop, how do I claim it?", Slots::default()),
