@@ -47,6 +47,17 @@ pub fn normalize_code(token: &str) -> Option<String> {
     shaped.then_some(cleaned)
 }
 
+/// A normalised code's comparable form: the number without leading zeros, as displays and
+/// voice prompts drop them ("E05" is shown "E5" and said "错误5").
+pub fn code_key(code: &str) -> String {
+    let letters = code.chars().take_while(|c| c.is_ascii_alphabetic()).count();
+    let (head, rest) = code.split_at(letters);
+    let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
+    let number = rest[..digits].trim_start_matches('0');
+    let number = if number.is_empty() && digits > 0 { "0" } else { number };
+    format!("{head}{number}{}", &rest[digits..])
+}
+
 /// Normalises an SKU ("hh-rv500", "HH RV500") to its comparable form ("HHRV500").
 pub fn normalize_sku(token: &str) -> String {
     token.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase()

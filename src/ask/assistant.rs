@@ -730,6 +730,8 @@ impl Assistant {
             product: slots.product.clone().filter(|p| p.chars().any(|c| c.is_ascii_uppercase())),
             lang: None,
         };
+        // The question as composed: with the code the turn understood ("错误21" is E21).
+        let asked = query.clone();
         let request = SearchRequest { query, k: EVIDENCE_K, mode: SearchMode::Hybrid, filters };
         let (mut evidence, _) = self.retriever.evidence(&snapshot, &request)?;
         if request.filters.product.is_some() && request.filters.doc_type.is_none() {
@@ -745,7 +747,7 @@ impl Assistant {
         let retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
         let composing = Instant::now();
         let product = slots.sku.as_deref().or(slots.product.as_deref());
-        let composed: Composed = compose::compose(message, lang, &evidence, product, &self.thresholds, &self.synonyms);
+        let composed: Composed = compose::compose(&asked, lang, &evidence, product, &self.thresholds, &self.synonyms);
         let compose_ms = composing.elapsed().as_secs_f64() * 1000.0;
         let candidates = candidates_of(&evidence);
         let cited = composed.citations.first().and_then(|c| evidence.iter().find(|e| e.chunk.doc_id == c.doc_id));

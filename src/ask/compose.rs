@@ -14,7 +14,7 @@
 use crate::domain::turn::Citation;
 use crate::domain::{Chunk, DocType, Evidence, Lang};
 use crate::store::analysis::SynonymGroup;
-use crate::text::{find_skus, is_cjk, normalize_code, normalize_sku};
+use crate::text::{code_key, find_skus, is_cjk, normalize_code, normalize_sku};
 use std::collections::HashSet;
 
 /// Thresholds on the answer's signals, calibrated on `tests/fixtures/answerability.jsonl`
@@ -412,11 +412,12 @@ fn clause_terms(question: &str) -> Vec<Term> {
 fn push_latin_terms(text: &str, terms: &mut Vec<Term>) {
     let mut previous = String::new();
     for sku in find_skus(text) {
-        terms.push(Term::Code(sku));
+        // A code-shaped one ("E-04") is the code, in its comparable form.
+        terms.push(Term::Code(normalize_code(&sku).map_or(sku, |code| code_key(&code))));
     }
     for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).filter(|t| !t.is_empty()) {
         if let Some(code) = normalize_code(token) {
-            terms.push(Term::Code(code));
+            terms.push(Term::Code(code_key(&code)));
             continue;
         }
         if !find_skus(token).is_empty() {
@@ -562,9 +563,14 @@ impl Haystack {
     }
 }
 
+/// The comparable form of the code a fault-table row is of.
+fn row_code(e: &Evidence) -> Option<String> {
+    e.chunk.code.as_deref().map(code_key)
+}
+
 /// The codes and SKUs a chunk is about.
 fn codes_of(c: &Chunk) -> HashSet<String> {
-    c.code.iter().cloned().chain(c.products.iter().map(|p| normalize_sku(p))).collect()
+    c.code.iter().map(|code| code_key(code)).chain(c.products.iter().map(|p| normalize_sku(p))).collect()
 }
 
 /// Whether `word` occurs at a word start in `text`; with `prefix`, longer words count too
@@ -650,11 +656,11 @@ impl Query {
             .terms
             .iter()
             .filter_map(|t| match t {
-                Term::Code(code) if evidence.iter().any(|e| e.chunk.code.as_ref() == Some(code)) => Some(code.clone()),
+                Term::Code(code) if evidence.iter().any(|e| row_code(e).as_ref() == Some(code)) => Some(code.clone()),
                 _ => None,
             })
             .collect();
-        let is_row = |e: &Evidence| e.chunk.code.as_ref().is_some_and(|c| row_codes.contains(c));
+        let is_row = |e: &Evidence| row_code(e).is_some_and(|c| row_codes.contains(&c));
         let product_row = product
             .filter(|p| evidence.iter().any(|e| is_row(e) && e.chunk.products.iter().any(|q| q == p)))
             .map(str::to_string);
@@ -682,7 +688,7 @@ impl Query {
 
     /// Whether a passage may answer at all: in code mode only a row of the code.
     fn eligible(&self, e: &Evidence) -> bool {
-        let row_of_code = e.chunk.code.as_ref().is_some_and(|c| self.row_codes.contains(c));
+        let row_of_code = row_code(e).is_some_and(|c| self.row_codes.contains(&c));
         !self.code_mode() || (row_of_code && (self.product_row.is_none() || self.of_named_product(e)))
     }
 

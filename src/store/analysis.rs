@@ -5,7 +5,7 @@
 //! tokenizer); code-like mentions ("E-21") add their normalised form; and every synonym
 //! group whose phrase occurs adds the group's key, so "robot vacuum" meets "扫地机器人".
 
-use crate::text::{find_codes, is_cjk};
+use crate::text::{code_key, find_codes, is_cjk};
 use jieba_rs::Jieba;
 use serde::Deserialize;
 use std::path::Path;
@@ -98,7 +98,7 @@ fn zh_stop(word: &str) -> bool {
 }
 
 /// Bumped whenever tokenisation changes, so indexes built by an older analyzer are rebuilt.
-pub const ANALYZER_VERSION: u32 = 6;
+pub const ANALYZER_VERSION: u32 = 7;
 
 /// Shared, immutable analysis resources.
 pub struct Analysis {
@@ -224,6 +224,11 @@ impl Analysis {
                 for code in find_codes(run) {
                     if !upper.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == code) {
                         push(&code, start, end, out);
+                    }
+                    // "E05" is also found as "E5", the way displays show it.
+                    let key = code_key(&code);
+                    if key != code {
+                        push(&key, start, end, out);
                     }
                 }
             }

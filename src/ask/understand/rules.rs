@@ -360,13 +360,18 @@ pub fn strong_intent(folded: &str, slots: &Slots) -> Option<Rule> {
     let variant = (slots.product.is_some() || slots.sku.is_some()) && (slots.size.is_some() || slots.color.is_some());
     if variant
         && slots.order_id.is_none()
-        && (has_zh(AVAILABLE_ZH) || AVAILABLE_EN.iter().any(|p| folded.contains(p)))
+        && (has_zh(AVAILABLE_ZH) || asks_if_there(folded) || AVAILABLE_EN.iter().any(|p| folded.contains(p)))
         && !has_zh(NOT_AVAILABILITY_ZH)
         && !has_en(NOT_AVAILABILITY_EN)
     {
         return Some(Rule::VariantAvailability);
     }
     is_pure_greeting(folded, &words).then_some(Rule::Greeting)
+}
+
+/// "有9码吗", "有白的么": 有 in a yes-no question.
+fn asks_if_there(folded: &str) -> bool {
+    folded.contains('有') && folded.trim_end_matches(['?', '？', ' ', '!', '！']).ends_with(['吗', '么', '嘛'])
 }
 
 /// A question (question word first, or a Chinese question word) naming a rule of the shop,
@@ -482,6 +487,7 @@ mod tests {
             rule("is the women's Stride Glide 3 available in 8.5?", variant.clone()),
             Some(Intent::InventoryCheck)
         );
+        assert_eq!(rule("这款轻驰3有9码吗", variant.clone()), Some(Intent::InventoryCheck));
         assert_eq!(rule("轻驰3女款8.5码多少钱", variant.clone()), None);
         assert_eq!(rule("does the 8.5 run small?", variant), None);
         // The question word may open a later clause.

@@ -99,7 +99,24 @@ fn fault_code(original: &str) -> Option<String> {
         .map(|c| (first_mention(original, &c), c))
         .collect();
     codes.sort();
-    codes.into_iter().next().map(|(_, c)| c)
+    codes.into_iter().next().map(|(_, c)| c).or_else(|| spoken_code(original))
+}
+
+/// An error number as voice prompts say it and shoppers repeat it: "错误21", "报错 5",
+/// "error 5" are E21 and E5 (the manuals: "语音只报数字，'错误12'即 E12").
+fn spoken_code(original: &str) -> Option<String> {
+    const MARKERS: &[&str] = &["错误", "报错", "error", "err"];
+    let lower = original.to_lowercase();
+    MARKERS.iter().find_map(|marker| {
+        lower.match_indices(marker).find_map(|(at, m)| {
+            let rest = lower[at + m.len()..].trim_start_matches([' ', '"', '“', '”', ':', '：', '#']);
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            let after = rest[digits.len()..].chars().next();
+            // "错误2次", "error 404", "error 5.1" are no codes.
+            let ends = after.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '.' || "次天年个遍小分秒".contains(c)));
+            ((1..=2).contains(&digits.len()) && ends).then(|| format!("E{digits}"))
+        })
+    })
 }
 
 /// Where a normalised code first appears in text, separators ignored.
@@ -729,6 +746,10 @@ mod tests {
         assert_eq!(normalize_fault_code("E04").as_deref(), Some("E04"));
         assert_eq!(normalize_fault_code("R5"), None);
         assert_eq!(normalize_fault_code("H13"), None);
+        assert_eq!(fault_code("R5 语音说传感器错误21 是啥意思").as_deref(), Some("E21"));
+        assert_eq!(fault_code("the robot vacuum says \"Error 5\"").as_deref(), Some("E5"));
+        assert_eq!(fault_code("报错了2次"), None);
+        assert_eq!(fault_code("page says error 404"), None);
         assert_eq!(normalize_size("九码").as_deref(), Some("9"));
         assert_eq!(normalize_size("九码半").as_deref(), Some("9.5"));
         assert_eq!(normalize_size("US 9").as_deref(), Some("9"));
