@@ -288,11 +288,18 @@ const RULE_NOUNS_EN: &[&str] = &[
     "restocking",
     "earn",
     "charge",
+    "tier",
+    "tiers",
+    "upgrade",
 ];
 const RULE_PHRASES_EN: &[&str] = &["per yuan", "price protection", "price drop"];
 const RULE_NOUNS_ZH: &[&str] = &[
     "政策",
     "规则",
+    "升级",
+    "升金卡",
+    "升银卡",
+    "升铂金",
     "运费",
     "保修",
     "发票",
@@ -309,7 +316,7 @@ const RULE_NOUNS_ZH: &[&str] = &[
 const ASK_FIRST_EN: &[&str] = &["what", "whats", "how", "when", "is", "are", "do", "does", "which", "can", "will"];
 const ASK_ZH: &[&str] = &["多久", "怎么", "吗", "多少", "哪些", "是否", "能不能", "可以", "几天"];
 /// The shopper's own case or a request to act: then a tool, not the rule, answers.
-const OWN_CASE_ZH: &[&str] = &["我的", "我买的", "我下的", "帮我", "请帮", "我要", "我想", "多少钱"];
+const OWN_CASE_ZH: &[&str] = &["我的", "我买的", "我下的", "帮我", "请帮", "我要", "我想", "多少钱", "还差"];
 const OWN_CASE_EN: &[&str] = &["please", "i want", "i'd like", "help me", "can you", "could you", "how much would"];
 
 /// Asking whether something is there to buy.
@@ -388,7 +395,22 @@ fn asks_general_rule(folded: &str, words: &[String]) -> bool {
     let rule = words.iter().any(|w| RULE_NOUNS_EN.contains(&w.as_str()))
         || RULE_PHRASES_EN.iter().any(|p| folded.contains(p))
         || RULE_NOUNS_ZH.iter().any(|n| folded.contains(n));
-    !own && asks && rule
+    (!own && asks && rule) || asks_when_points_arrive(folded, words)
+}
+
+/// "When do the points from my order show up?", "积分多久到账": when points are credited is
+/// a rule, even of the shopper's own order; how many they have is not.
+fn asks_when_points_arrive(folded: &str, words: &[String]) -> bool {
+    let points = words.iter().any(|w| w == "points") || folded.contains("积分");
+    let when =
+        words.iter().any(|w| w == "when") || ["多久", "什么时候", "何时", "几天"].iter().any(|z| folded.contains(z));
+    let arrive =
+        ["show up", "arrive", "credit", "appear", "到账", "发放", "进账", "到"].iter().any(|a| folded.contains(a));
+    // Expiry and balance are of the shopper's own points: the account tool answers those.
+    let own = ["how many points", "balance", "expire", "余额", "多少积分", "有多少", "过期"]
+        .iter()
+        .any(|b| folded.contains(b));
+    points && when && arrive && !own
 }
 
 fn asks_for_person(folded: &str, words: &[String]) -> bool {
@@ -490,6 +512,14 @@ mod tests {
         assert_eq!(rule("这款轻驰3有9码吗", variant.clone()), Some(Intent::InventoryCheck));
         assert_eq!(rule("轻驰3女款8.5码多少钱", variant.clone()), None);
         assert_eq!(rule("does the 8.5 run small?", variant), None);
+        assert_eq!(
+            rule("When do the points from my order actually show up?", Slots::default()),
+            Some(Intent::PolicyQuestion)
+        );
+        assert_eq!(rule("怎么升金卡？要消费多少", Slots::default()), Some(Intent::PolicyQuestion));
+        assert_eq!(rule("我还有多少积分，什么时候过期", Slots::default()), None);
+        assert_eq!(rule("When do my points expire?", Slots::default()), None);
+        assert_eq!(rule("我还差多少能升金卡", Slots::default()), None);
         // The question word may open a later clause.
         assert_eq!(
             rule("and for a normal price drop, how do I claim it?", Slots::default()),
