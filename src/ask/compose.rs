@@ -748,10 +748,10 @@ impl Query {
         best.map_or((0.0, false), |(i, s)| (s, units[window(i)].iter().any(|u| states_number(&u.text))))
     }
 
-    /// Whether the question says every word of a section's own heading ("Card declined",
-    /// "Can I change the delivery address?"), when that heading has two words or more: the
-    /// section is then about what was asked, whatever else the question says.
-    fn names_heading(&self, section: &str) -> bool {
+    /// The share of a section's own heading ("Card declined", "刚买完就降价了，能退差价吗？")
+    /// the question says, when that heading has two words or more and the question says at
+    /// least half of it (else 0): the section is then about what was asked.
+    fn heading_coverage(&self, section: &str) -> f32 {
         let heading = section.rsplit(" > ").next().unwrap_or(section);
         let heading_terms =
             clause_terms(heading.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' '));
@@ -763,7 +763,11 @@ impl Query {
         };
         let words = heading_terms.iter().filter(|t| !matches!(t, Term::Han(..))).count()
             + heading_terms.iter().filter(|t| matches!(t, Term::Han(..))).count() / 2;
-        words >= 2 && heading_terms.iter().all(asked)
+        if words < 2 {
+            return 0.0;
+        }
+        let coverage = heading_terms.iter().filter(|t| asked(t)).count() as f32 / heading_terms.len() as f32;
+        if coverage >= HEADING_MIN_COVERAGE { coverage } else { 0.0 }
     }
 
     /// Weight of the question's terms a unit of text contains, leaving out those `skip` has.
@@ -816,7 +820,7 @@ fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Opti
                 // Code rows are judged on words: a row's cosine says little about which appliance.
                 Some(cos) if !code_row => support + thresholds.cosine_weight * (cos - thresholds.cosine_pivot),
                 _ => support,
-            } + if !code_row && query.names_heading(&evidence[i].chunk.section) { HEADING_BONUS } else { 0.0 };
+            } + if code_row { 0.0 } else { HEADING_BONUS * query.heading_coverage(&evidence[i].chunk.section) };
             tracing::debug!(rank = i, doc = %evidence[i].chunk.doc_id, section = %evidence[i].chunk.section, support, ?cosine, score, "answer candidate");
             (i, Signals { support, cosine, code_row, score }, numbered)
         })
@@ -875,8 +879,10 @@ const RARE_DF: f32 = 2.0;
 /// about half a word, so it decides between units that match alike.
 const NUMBER_BONUS: f32 = 0.6;
 
-/// What a section whose whole heading the question says adds to its score.
+/// What a section whose whole heading the question says adds to its score; one whose heading
+/// the question says most of adds that share of it.
 const HEADING_BONUS: f32 = 0.1;
+const HEADING_MIN_COVERAGE: f32 = 0.5;
 
 /// How much score one rank down is worth when picking among passages.
 const RANK_PENALTY: f32 = 0.05;
