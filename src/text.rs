@@ -133,6 +133,41 @@ pub fn query_codes(query: &str) -> Vec<String> {
     codes
 }
 
+/// Phrases that mean the same thing (`ingest/synonyms.toml`), lower-cased; the index stores
+/// every text saying one of them under the group's key token.
+#[derive(Debug, Clone)]
+pub struct SynonymGroup {
+    key: String,
+    phrases: Vec<String>,
+}
+
+impl SynonymGroup {
+    pub fn new(key: String, phrases: Vec<String>) -> SynonymGroup {
+        SynonymGroup { key, phrases }
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The group's first phrase that occurs in `lower` (lower-cased text), on word boundaries.
+    pub fn phrase_in(&self, lower: &str) -> Option<&str> {
+        self.phrases.iter().find(|p| contains_phrase(lower, p)).map(String::as_str)
+    }
+}
+
+/// Phrase occurrence; Latin phrases must sit on word boundaries ("mop" is not in "mope").
+fn contains_phrase(haystack: &str, phrase: &str) -> bool {
+    if phrase.chars().any(is_cjk) {
+        return haystack.contains(phrase);
+    }
+    haystack.match_indices(phrase).any(|(i, m)| {
+        let before = haystack[..i].chars().next_back();
+        let after = haystack[i + m.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,6 @@ use crate::domain::turn::{Citation, Handoff, HandoffReason, Intent, Reply, Slots
 use crate::domain::{DocType, Evidence, Filters, Hit, Lang, SearchMode};
 use crate::ports::{CommerceBackend, ConversationError, ConversationStore, Snapshot};
 use crate::pricing;
-use crate::store::analysis::SynonymGroup;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::sync::{Arc, RwLock};
@@ -114,7 +113,7 @@ pub struct Assistant {
     conversations: Arc<dyn ConversationStore>,
     thresholds: Thresholds,
     /// The index's synonym groups: knowledge answers match a question's phrase by any of its group.
-    synonyms: Vec<SynonymGroup>,
+    synonyms: Vec<crate::text::SynonymGroup>,
     clock: Clock,
 }
 
@@ -201,7 +200,7 @@ impl Assistant {
         understander: Understander,
         commerce: Arc<dyn CommerceBackend>,
         conversations: Arc<dyn ConversationStore>,
-        synonyms: Vec<SynonymGroup>,
+        synonyms: Vec<crate::text::SynonymGroup>,
         clock: Clock,
     ) -> Self {
         Self {

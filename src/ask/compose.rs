@@ -13,8 +13,7 @@
 
 use crate::domain::turn::Citation;
 use crate::domain::{Chunk, DocType, Evidence, Lang};
-use crate::store::analysis::SynonymGroup;
-use crate::text::{code_key, find_skus, is_cjk, normalize_code, normalize_sku};
+use crate::text::{SynonymGroup, code_key, find_skus, is_cjk, normalize_code, normalize_sku};
 use std::collections::HashSet;
 
 /// Thresholds on the answer's signals, calibrated on `tests/fixtures/answerability.jsonl`
@@ -1498,11 +1497,8 @@ mod tests {
         )]);
         let question = "Is the Featherlight jacket waterproof?";
         let without = ask(question, Lang::En, &jacket);
-        let analysis = crate::store::analysis::Analysis::with_synonyms(
-            "[[group]]\nterms = [\"waterproof\", \"water-repellent\"]\n",
-        )
-        .unwrap();
-        let composed = compose(question, Lang::En, &jacket, None, &Thresholds::default(), analysis.synonyms());
+        let synonyms = [SynonymGroup::new("syn0".into(), vec!["waterproof".into(), "water-repellent".into()])];
+        let composed = compose(question, Lang::En, &jacket, None, &Thresholds::default(), &synonyms);
         assert!(composed.answered, "{composed:?}");
         assert!(composed.answer.contains("not a rain jacket"));
         assert!((composed.signals.support - 1.0).abs() < 1e-6 && without.signals.support < 0.8, "{without:?}");

@@ -5,7 +5,7 @@
 //! tokenizer); code-like mentions ("E-21") add their normalised form; and every synonym
 //! group whose phrase occurs adds the group's key, so "robot vacuum" meets "扫地机器人".
 
-use crate::text::{code_key, find_codes, is_cjk};
+use crate::text::{SynonymGroup, code_key, find_codes, is_cjk};
 use jieba_rs::Jieba;
 use serde::Deserialize;
 use std::path::Path;
@@ -33,24 +33,6 @@ struct SynonymFile {
 #[serde(deny_unknown_fields)]
 struct SynonymEntry {
     terms: Vec<String>,
-}
-
-/// Phrases that mean the same thing, lower-cased; indexed under one key token.
-#[derive(Debug, Clone)]
-pub struct SynonymGroup {
-    key: String,
-    phrases: Vec<String>,
-}
-
-impl SynonymGroup {
-    pub fn phrases(&self) -> &[String] {
-        &self.phrases
-    }
-
-    /// The group's first phrase that occurs in `lower` (lower-cased text), on word boundaries.
-    pub fn phrase_in(&self, lower: &str) -> Option<&str> {
-        self.phrases.iter().find(|p| contains_phrase(lower, p)).map(String::as_str)
-    }
 }
 
 /// Function characters that say nothing alone ("的", "吗", "怎"); they still count inside
@@ -166,7 +148,7 @@ impl Analysis {
                 if terms.len() < 2 {
                     return Err(format!("synonym group {} needs at least two terms", i + 1));
                 }
-                Ok(SynonymGroup { key: format!("syn{i}"), phrases: terms })
+                Ok(SynonymGroup::new(format!("syn{i}"), terms))
             })
             .collect()
     }
@@ -237,7 +219,7 @@ impl Analysis {
             let lower = text.to_lowercase();
             for group in &self.synonyms {
                 if group.phrase_in(&lower).is_some() {
-                    push(&group.key, 0, 0, out);
+                    push(group.key(), 0, 0, out);
                 }
             }
         }
@@ -272,18 +254,6 @@ fn words(run: &str) -> Vec<(usize, usize)> {
         out.push((s, run.len()));
     }
     out
-}
-
-/// Phrase occurrence; Latin phrases must sit on word boundaries ("mop" is not in "mope").
-fn contains_phrase(haystack: &str, phrase: &str) -> bool {
-    if phrase.chars().any(is_cjk) {
-        return haystack.contains(phrase);
-    }
-    haystack.match_indices(phrase).any(|(i, m)| {
-        let before = haystack[..i].chars().next_back();
-        let after = haystack[i + m.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
 
 #[derive(Clone)]
