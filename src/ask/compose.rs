@@ -13,7 +13,7 @@
 
 use crate::domain::turn::Citation;
 use crate::domain::{Chunk, DocType, Evidence, Lang};
-use crate::text::{SynonymGroup, code_key, find_skus, is_cjk, normalize_code, normalize_sku};
+use crate::text::{SynonymGroup, code_key, find_codes, find_skus, is_cjk, normalize_code, normalize_sku};
 use std::collections::HashSet;
 
 /// Thresholds on the answer's signals, calibrated on `tests/fixtures/answerability.jsonl`
@@ -351,8 +351,10 @@ fn clauses(question: &str) -> Vec<String> {
         let between_digits = i > 0 && chars[i - 1].is_ascii_digit() && next.is_some_and(|n| n.is_ascii_digit());
         let ends = match c {
             '?' | '？' | '!' | '！' | '。' | '，' | ';' | '；' | '\n' => true,
-            // A lead-in ("dealer question:", "Installer here:") says who asks, not what.
-            ',' | '.' | ':' | '：' => !between_digits,
+            ',' | '.' => !between_digits,
+            // A lead-in naming who asks ("dealer question:", "Installer here:"), not what
+            // ("Tempo Lite: does it run small?").
+            ':' | '：' => !between_digits && names_asker(&current),
             ' ' => i > 0 && is_cjk(chars[i - 1]) && next.is_some_and(is_cjk),
             _ => false,
         };
@@ -364,6 +366,15 @@ fn clauses(question: &str) -> Vec<String> {
     out.push(current);
     out.retain(|c| !c.trim().is_empty());
     out
+}
+
+/// Whether a lead-in says who is asking: a trade or role word, or "question"/"here".
+fn names_asker(lead_in: &str) -> bool {
+    const EN: &[&str] =
+        &["dealer", "installer", "technician", "engineer", "retailer", "reseller", "distributor", "question", "here"];
+    const ZH: &[&str] = &["经销商", "安装", "师傅", "门店", "售后", "请问"];
+    let lower = lead_in.to_lowercase();
+    lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| EN.contains(&w)) || ZH.iter().any(|z| lower.contains(z))
 }
 
 /// Whether a clause asks something: a question mark, a Chinese question word or particle,
@@ -537,9 +548,11 @@ impl Haystack {
         Haystack::new(&format!("{}\n{}\n{}", c.title, c.section, c.text), codes_of(c))
     }
 
-    fn new(text: &str, codes: HashSet<String>) -> Haystack {
+    fn new(text: &str, mut codes: HashSet<String>) -> Haystack {
         let lower = text.to_lowercase();
         let stems = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(stem).collect();
+        // Codes the text writes ("What does E04 mean?"), in the form questions' codes take.
+        codes.extend(find_codes(text).iter().map(|c| code_key(c)));
         Haystack { lower, stems, codes }
     }
 
@@ -832,10 +845,13 @@ fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Opti
             let numbered = |n: bool| query.asks_number && n;
             let adjusted =
                 |k: usize, s: &Signals| s.score - RANK_PENALTY * k as f32 + authority(evidence[k].chunk.doc_type);
+            let (a_adjusted, b_adjusted) = (adjusted(*i, a), adjusted(*j, b));
+            let close = (a_adjusted - b_adjusted).abs() <= NUMBER_PREFERENCE_MARGIN;
+            let by_number = |s: &Signals, n: bool| close && passes(s) && numbered(n);
             passes(a)
                 .cmp(&passes(b))
-                .then((passes(a) && numbered(*a_numbered)).cmp(&(passes(b) && numbered(*b_numbered))))
-                .then(adjusted(*i, a).total_cmp(&adjusted(*j, b)))
+                .then(by_number(a, *a_numbered).cmp(&by_number(b, *b_numbered)))
+                .then(a_adjusted.total_cmp(&b_adjusted))
                 .then(j.cmp(i))
         })
         .map(|(i, signals, _)| (i, signals))
@@ -847,7 +863,7 @@ fn states_number(text: &str) -> bool {
     const NUMERALS: &str = "一二两三四五六七八九十百半";
     const UNITS: &str = "天年月周次个件小分秒米元倍";
     const FREQUENCY: &[&str] =
-        &["daily", "weekly", "monthly", "yearly", "every ", "once", "twice", "每天", "每周", "每月", "每年", "每次"];
+        &["daily", "weekly", "monthly", "yearly", "every ", "twice", "每天", "每周", "每月", "每年", "每次"];
     let chars: Vec<char> = text.chars().collect();
     let lower = text.to_lowercase();
     chars.iter().any(char::is_ascii_digit)
@@ -882,6 +898,10 @@ const NUMBER_BONUS: f32 = 0.6;
 /// the question says most of adds that share of it.
 const HEADING_BONUS: f32 = 0.1;
 const HEADING_MIN_COVERAGE: f32 = 0.5;
+
+/// How far apart two answering passages' scores may be for the one stating an asked-for
+/// number to win regardless: a much better match without one still wins.
+const NUMBER_PREFERENCE_MARGIN: f32 = 0.4;
 
 /// How much score one rank down is worth when picking among passages.
 const RANK_PENALTY: f32 = 0.05;
@@ -1464,6 +1484,15 @@ mod tests {
     }
 
     #[test]
+    fn a_lead_in_naming_who_asks_weighs_as_circumstance_and_a_product_lead_in_does_not() {
+        let weight = |question: &str, word: &str| {
+            weighted_terms(question).into_iter().find(|(t, _)| *t == Term::Word(word.into())).map(|(_, w)| w)
+        };
+        assert_eq!(weight("dealer question: dimensions of the D6?", "dealer"), Some(CONTEXT_WEIGHT));
+        assert_eq!(weight("Tempo Lite: does it run small?", "tempo"), Some(1.0));
+    }
+
+    #[test]
     fn question_terms_drop_question_words_and_keep_codes_and_content() {
         let terms = question_terms("Why won't my SweepBot show E-21 on HH-RV500?");
         assert!(terms.contains(&Term::Code("E21".into())));
@@ -1522,7 +1551,7 @@ mod tests {
         let elsewhere = ask(question, Lang::En, &policy("4. Payment problems > 4.1 Common causes"));
         assert!(under_heading.signals.score > elsewhere.signals.score + 0.05, "{under_heading:?} {elsewhere:?}");
         assert!(under_heading.answered && under_heading.answer.contains("bank"));
-        // One word of a heading ("Materials") is not enough to say the section is what was asked.
+        // A one-word heading ("Card") is not enough to say the section is what was asked.
         let one_word = ask(question, Lang::En, &policy("4. Payment problems > Card"));
         assert!(one_word.signals.score < under_heading.signals.score);
     }

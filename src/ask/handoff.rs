@@ -4,6 +4,35 @@
 use crate::domain::Lang;
 use crate::domain::turn::{Intent, Slots};
 
+/// Someone claiming to be the shop's staff ("有个自称客服的人", "someone claiming to be from
+/// your support"): a product "claimed to be waterproof" is no such thing.
+fn poses_as_staff(m: &str) -> bool {
+    const CLAIMS: &[&str] =
+        &["自称", "说是你们", "claiming to be", "claimed to be", "pretending to be", "said they were"];
+    const STAFF: &[&str] = &[
+        "客服",
+        "工作人员",
+        "官方",
+        "你们",
+        "禾登",
+        "平台",
+        "快递",
+        "support",
+        "staff",
+        "customer service",
+        "agent",
+        "your",
+        "halden",
+        "courier",
+    ];
+    CLAIMS.iter().any(|claim| {
+        m.match_indices(claim).any(|(at, c)| {
+            let after: String = m[at + c.len()..].chars().take(24).collect();
+            STAFF.iter().any(|s| after.contains(s))
+        })
+    })
+}
+
 /// Requests only a person may grant or handle, by what the message says.
 pub fn business_rule(message: &str) -> Option<&'static str> {
     let m = message.to_lowercase();
@@ -21,7 +50,6 @@ pub fn business_rule(message: &str) -> Option<&'static str> {
         "钓鱼",
         "假网站",
         "冒充",
-        "自称",
         "安全账户",
         "不是我下的",
         "不是我买的",
@@ -35,9 +63,6 @@ pub fn business_rule(message: &str) -> Option<&'static str> {
         "fake website",
         "fake site",
         "impersonat",
-        "claiming to be",
-        "claimed to be",
-        "pretending to be",
         "safe account",
         "safety account",
         "did not place",
@@ -47,7 +72,8 @@ pub fn business_rule(message: &str) -> Option<&'static str> {
         "someone else used my",
         "someone used my",
         "someone logged into",
-    ]) {
+    ]) || poses_as_staff(&m)
+    {
         return Some("fraud");
     }
     if any(&[
@@ -231,6 +257,8 @@ mod tests {
             business_rule("someone claiming to be your support asked me to move money to a safe account"),
             Some("fraud")
         );
+        assert_eq!(business_rule("a man claiming to be from Halden support called me"), Some("fraud"));
+        assert_eq!(business_rule("The jacket is claimed to be waterproof but it leaked"), None);
         assert_eq!(business_rule("我要投诉你们"), Some("formal_complaint"));
         assert_eq!(business_rule("满300减50能和优惠券一起用吗"), None);
         assert_eq!(business_rule("how do I use coupon HALDEN60?"), None);

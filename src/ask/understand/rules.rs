@@ -290,13 +290,11 @@ const RULE_NOUNS_EN: &[&str] = &[
     "charge",
     "tier",
     "tiers",
-    "upgrade",
 ];
 const RULE_PHRASES_EN: &[&str] = &["per yuan", "price protection", "price drop"];
 const RULE_NOUNS_ZH: &[&str] = &[
     "政策",
     "规则",
-    "升级",
     "升金卡",
     "升银卡",
     "升铂金",
@@ -320,15 +318,23 @@ const OWN_CASE_ZH: &[&str] = &["我的", "我买的", "我下的", "帮我", "�
 const OWN_CASE_EN: &[&str] = &["please", "i want", "i'd like", "help me", "can you", "could you", "how much would"];
 
 /// Asking whether something is there to buy.
-const AVAILABLE_ZH: &[&str] =
-    &["有吗", "有没有", "有货", "还有", "能下单", "能买", "可以买", "可以下单", "缺货", "到货"];
-const AVAILABLE_EN: &[&str] =
-    &["in stock", "available", "do you have", "have it in", "got it in", "can i order", "can i buy", "sold out"];
+const AVAILABLE_ZH: &[&str] = &["有货", "有现货", "能下单", "可以下单", "能买到", "缺货", "到货"];
+const AVAILABLE_EN: &[&str] = &[
+    "in stock",
+    "available in",
+    "availability",
+    "sold out",
+    "have it in",
+    "have them in",
+    "have this in",
+    "got it in",
+    "can i order",
+];
 /// Price, fit and rule questions that happen to name a size or colour.
 const NOT_AVAILABILITY_ZH: &[&str] =
     &["多少钱", "价格", "优惠", "券", "退", "换", "偏大", "偏小", "合适", "适合", "穿多大", "选哪"];
 const NOT_AVAILABILITY_EN: &[&str] =
-    &["price", "cost", "much", "coupon", "discount", "return", "exchange", "fit", "runs", "should"];
+    &["price", "cost", "much", "coupon", "discount", "return", "exchange", "fit", "run", "should"];
 
 const NEGATE_ZH: &[&str] = &["不要", "不用", "不需要", "不必", "别", "无需"];
 const NEGATE_EN: &[&str] = &["dont", "not", "no", "without", "never"];
@@ -376,9 +382,17 @@ pub fn strong_intent(folded: &str, slots: &Slots) -> Option<Rule> {
     is_pure_greeting(folded, &words).then_some(Rule::Greeting)
 }
 
-/// "有9码吗", "有白的么": 有 in a yes-no question.
+/// "8.5码有吗", "有9码吗", "有没有白的": a question ending in 有吗, or with 有 just before the
+/// size or colour ("鞋底有点硬，正常吗" is neither).
 fn asks_if_there(folded: &str) -> bool {
-    folded.contains('有') && folded.trim_end_matches(['?', '？', ' ', '!', '！']).ends_with(['吗', '么', '嘛'])
+    let question = folded.trim_end_matches(['?', '？', ' ', '!', '！']).ends_with(['吗', '么', '嘛', '没']);
+    let before_variant = folded.match_indices('有').any(|(at, _)| {
+        let next: String = folded[at + '有'.len_utf8()..].trim_start_matches("没有").chars().take(4).collect();
+        next.starts_with(|c: char| c.is_ascii_digit()) || super::slots::normalize_color(&next).is_some()
+    });
+    let ends_asking_if_there =
+        ["有吗", "有么", "有嘛", "有没有"].iter().any(|e| folded.trim_end_matches(['?', '？', ' ']).ends_with(e));
+    ends_asking_if_there || (before_variant && (question || folded.contains("有没有")))
 }
 
 /// A question (question word first, or a Chinese question word) naming a rule of the shop,
@@ -387,10 +401,15 @@ fn asks_general_rule(folded: &str, words: &[String]) -> bool {
     let own = words.iter().any(|w| w == "my")
         || OWN_CASE_ZH.iter().any(|c| folded.contains(c))
         || OWN_CASE_EN.iter().any(|c| folded.contains(c));
-    // The question word opens the message or a clause of it ("and for a price drop, how do I claim it?").
-    let asks = folded
-        .split([',', ';', '.'])
-        .any(|clause| raw_words(clause).first().is_some_and(|w| ASK_FIRST_EN.contains(&w.as_str())))
+    // The question word opens the message, or a later clause of a message that continues the
+    // conversation ("and for a price drop, how do I claim it?").
+    let continues = words.first().is_some_and(|w| ["and", "but", "so", "also", "for"].contains(&w.as_str()));
+    let asks_later = continues
+        && folded
+            .split([',', ';', '.'])
+            .any(|clause| raw_words(clause).first().is_some_and(|w| ASK_FIRST_EN.contains(&w.as_str())));
+    let asks = words.first().is_some_and(|w| ASK_FIRST_EN.contains(&w.as_str()))
+        || asks_later
         || ASK_ZH.iter().any(|z| folded.contains(z));
     let rule = words.iter().any(|w| RULE_NOUNS_EN.contains(&w.as_str()))
         || RULE_PHRASES_EN.iter().any(|p| folded.contains(p))
@@ -404,10 +423,9 @@ fn asks_when_points_arrive(folded: &str, words: &[String]) -> bool {
     let points = words.iter().any(|w| w == "points") || folded.contains("积分");
     let when =
         words.iter().any(|w| w == "when") || ["多久", "什么时候", "何时", "几天"].iter().any(|z| folded.contains(z));
-    let arrive =
-        ["show up", "arrive", "credit", "appear", "到账", "发放", "进账", "到"].iter().any(|a| folded.contains(a));
+    let arrive = ["show up", "arrive", "credit", "appear", "到账", "发放", "进账"].iter().any(|a| folded.contains(a));
     // Expiry and balance are of the shopper's own points: the account tool answers those.
-    let own = ["how many points", "balance", "expire", "余额", "多少积分", "有多少", "过期"]
+    let own = ["how many points", "balance", "expire", "余额", "多少积分", "有多少", "过期", "到期"]
         .iter()
         .any(|b| folded.contains(b));
     points && when && arrive && !own
@@ -511,7 +529,13 @@ mod tests {
         );
         assert_eq!(rule("这款轻驰3有9码吗", variant.clone()), Some(Intent::InventoryCheck));
         assert_eq!(rule("轻驰3女款8.5码多少钱", variant.clone()), None);
-        assert_eq!(rule("does the 8.5 run small?", variant), None);
+        assert_eq!(rule("does the 8.5 run small?", variant.clone()), None);
+        // A cue is there, but the question is another one.
+        assert_eq!(rule("轻驰3女款8.5码有货吗，多少钱", variant.clone()), None);
+        assert_eq!(rule("is the 8.5 in stock, and does it run small?", variant.clone()), None);
+        let white = Slots { product: Some("HS-RUN-101".into()), color: Some("white".into()), ..Slots::default() };
+        assert_eq!(rule("轻驰3白色的鞋底有点硬，正常吗", white.clone()), None);
+        assert_eq!(rule("I have the Stride Glide 3 in white and the sole squeaks, do you have any tips?", white), None);
         assert_eq!(
             rule("When do the points from my order actually show up?", Slots::default()),
             Some(Intent::PolicyQuestion)
@@ -520,6 +544,9 @@ mod tests {
         assert_eq!(rule("我还有多少积分，什么时候过期", Slots::default()), None);
         assert_eq!(rule("When do my points expire?", Slots::default()), None);
         assert_eq!(rule("我还差多少能升金卡", Slots::default()), None);
+        assert_eq!(rule("积分什么时候到期", Slots::default()), None);
+        assert_eq!(rule("The vacuum won't charge, is the battery dead?", Slots::default()), None);
+        assert_eq!(rule("固件怎么升级", Slots::default()), None);
         // The question word may open a later clause.
         assert_eq!(
             rule("and for a normal price drop, how do I claim it?", Slots::default()),

@@ -111,9 +111,16 @@ fn spoken_code(original: &str) -> Option<String> {
         lower.match_indices(marker).find_map(|(at, m)| {
             let rest = lower[at + m.len()..].trim_start_matches([' ', '"', '“', '”', ':', '：', '#']);
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            let after = rest[digits.len()..].chars().next();
+            let tail = &rest[digits.len()..];
+            let after = tail.chars().next();
+            let next_word: String =
+                tail.trim_start().chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>();
+            let counts = ["time", "times", "day", "days", "min", "mins", "minutes", "hours", "hrs"]
+                .contains(&next_word.as_str())
+                || tail.trim_start().starts_with(|c: char| "次天年个遍小分秒".contains(c));
             // "错误2次", "error 404", "error 5.1" are no codes.
-            let ends = after.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '.' || "次天年个遍小分秒".contains(c)));
+            let decimal = after == Some('.') && tail[1..].starts_with(|c: char| c.is_ascii_digit());
+            let ends = !counts && !decimal && after.is_none_or(|c| !c.is_ascii_alphanumeric());
             ((1..=2).contains(&digits.len()) && ends).then(|| format!("E{digits}"))
         })
     })
@@ -660,7 +667,8 @@ const LAMP_WORDS: &[&str] = &["light", "lights", "led", "indicator", "lamp", "sc
 /// Words after a colour that make it the colour of a symptom ("white spots", "白色水渍").
 const SYMPTOM_WORDS: &[&str] =
     &["spot", "spots", "film", "stain", "stains", "smoke", "residue", "marks", "streaks", "mould", "mold", "rust"];
-const ZH_SYMPTOM_CHARS: &str = "水渍斑点印痕垢污烟沫雾锈霉";
+const ZH_SYMPTOM_WORDS: &[&str] =
+    &["水渍", "水印", "水垢", "斑点", "污渍", "污垢", "印子", "痕迹", "锈迹", "霉点", "霉斑", "烟雾", "泡沫"];
 
 /// The first colour named. A bare Chinese colour character counts only as a colour word
 /// ("黑色", "黑的", "黑款", "橄榄绿"), so "黑屏" and "明白" are not colours; lights are not
@@ -675,10 +683,13 @@ fn color(chars: &[char]) -> Option<&'static str> {
             }
             let end = i + word.chars().count();
             let standalone = word.chars().count() >= 2 || matches!(chars.get(end), Some('色' | '的' | '款'));
+            // A light a few characters back ("空气质量灯一直是红色"), not corduroy (灯芯绒).
             let clause_start = chars[..i].iter().rposition(|c| "，。！？；,.!?;\n".contains(*c)).map_or(0, |p| p + 1);
-            let lamp = chars[clause_start..chars.len().min(end + 4)].iter().any(|&c| c == '灯' || c == '光');
+            let near = &chars[clause_start.max(i.saturating_sub(6))..chars.len().min(end + 4)];
+            let lamp =
+                near.iter().enumerate().any(|(k, &c)| (c == '灯' && near.get(k + 1) != Some(&'芯')) || c == '光');
             let after = if chars.get(end) == Some(&'色') { end + 1 } else { end };
-            let symptom = chars.get(after).is_some_and(|c| ZH_SYMPTOM_CHARS.contains(*c));
+            let symptom = ZH_SYMPTOM_WORDS.iter().any(|w| at(chars, after, w));
             let idiom = i > 0 && matches!(chars[i - 1], '明' | '空' | '坦');
             if standalone && !lamp && !idiom && !symptom {
                 return Some(name);
@@ -750,6 +761,9 @@ mod tests {
         assert_eq!(fault_code("the robot vacuum says \"Error 5\"").as_deref(), Some("E5"));
         assert_eq!(fault_code("报错了2次"), None);
         assert_eq!(fault_code("page says error 404"), None);
+        assert_eq!(fault_code("My vacuum keeps saying error 5.").as_deref(), Some("E5"));
+        assert_eq!(fault_code("I got an error 3 times at checkout"), None);
+        assert_eq!(fault_code("错误 2 次"), None);
         assert_eq!(normalize_size("九码").as_deref(), Some("9"));
         assert_eq!(normalize_size("九码半").as_deref(), Some("9.5"));
         assert_eq!(normalize_size("US 9").as_deref(), Some("9"));
@@ -869,6 +883,9 @@ mod tests {
             assert_eq!(slots(symptom).color, None, "{symptom}");
         }
         assert_eq!(slots("灯很好看，要白色的").color.as_deref(), Some("white"));
+        for product in ["有白色水壶吗", "黑色印花T恤有M码吗", "灯芯绒外套有黑色的吗"] {
+            assert!(slots(product).color.is_some(), "{product}");
+        }
         let s = slots("arrives in 5 days");
         assert_eq!((s.size, s.quantity), (None, None));
     }
