@@ -614,11 +614,51 @@ struct Query {
     asks_number: bool,
     /// Terms that count only where found (the measure a quantity question asks about).
     optional: Vec<bool>,
-    /// The synonym groups the question says a phrase of.
+    aliases: Aliases,
+}
+
+/// The synonym groups the question says a phrase of, and per term the group whose phrase in
+/// the question it is part of: a text saying any phrase of that group has the term
+/// ("water-repellent" for "waterproof", 发票 for invoice).
+struct Aliases {
     groups: Vec<SynonymGroup>,
-    /// Per term, the group whose phrase in the question it is part of: a text saying any
-    /// phrase of that group has the term ("water-repellent" for "waterproof", 发票 for invoice).
-    aliases: Vec<Option<usize>>,
+    of_term: Vec<Option<usize>>,
+}
+
+impl Aliases {
+    /// Each term is part of a group's phrase when it is a word of the phrase, or a character
+    /// with a pair or itself in it.
+    fn new(question: &str, terms: &[Term], synonyms: &[SynonymGroup]) -> Aliases {
+        let lower = question.to_lowercase();
+        let mut groups = Vec::new();
+        let mut of_term = vec![None; terms.len()];
+        for group in synonyms {
+            let Some(phrase) = group.phrase_in(&lower) else { continue };
+            let phrase_terms = clause_terms(phrase);
+            let single_char = phrase.chars().count() == 1;
+            let in_phrase = |term: &Term| match term {
+                Term::Word(_) => phrase_terms.contains(term),
+                Term::Han(grams, c) => {
+                    phrase.contains(*c) && (single_char || grams.iter().any(|g| phrase.contains(g.as_str())))
+                }
+                Term::Code(_) => false,
+            };
+            for (alias, term) in of_term.iter_mut().zip(terms) {
+                if alias.is_none() && in_phrase(term) {
+                    *alias = Some(groups.len());
+                }
+            }
+            groups.push(group.clone());
+        }
+        Aliases { groups, of_term }
+    }
+
+    /// How much of term `k` (`term`) a text has: its own words, or any phrase of its group.
+    fn credit(&self, k: usize, term: &Term, h: &Haystack) -> f32 {
+        let own = h.credit(term);
+        let synonym = || self.of_term[k].is_some_and(|g| self.groups[g].phrase_in(&h.lower).is_some());
+        if own < 1.0 && synonym() { 1.0 } else { own }
+    }
 }
 
 impl Query {
@@ -638,23 +678,14 @@ impl Query {
             }
         }
         let optional = (0..terms.len()).map(|i| i >= asked).collect();
-        let (groups, aliases) = aliases(question, &terms, synonyms);
-        let mut query = Query {
-            terms,
-            weights: Vec::new(),
-            row_codes: Vec::new(),
-            product_row: None,
-            asks_number: asks_number(question),
-            optional,
-            groups,
-            aliases,
-        };
+        let aliases = Aliases::new(question, &terms, synonyms);
         let n = haystacks.len() as f32;
-        let weights = (0..query.terms.len())
+        let weights = terms
+            .iter()
+            .enumerate()
             .zip(clause_weights)
-            .map(|(k, clause_weight)| {
-                let t = &query.terms[k];
-                let df = haystacks.iter().filter(|h| query.credit(k, h) >= 1.0).count() as f32;
+            .map(|((k, t), clause_weight)| {
+                let df = haystacks.iter().filter(|h| aliases.credit(k, t, h) >= 1.0).count() as f32;
                 // A code-shaped word the passages use ("R5" in "SweepBot R5") names a product
                 // and weighs as a word; a code none of them has keeps a code's weight.
                 let base = if matches!(t, Term::Code(_)) && df > 0.0 { 1.0 } else { t.base_weight() };
@@ -664,8 +695,7 @@ impl Query {
                 clause_weight * base * (1.0 + RARITY_WEIGHT * ((n + 1.0) / (df.max(RARE_DF) + 1.0)).ln())
             })
             .collect();
-        let row_codes: Vec<String> = query
-            .terms
+        let row_codes: Vec<String> = terms
             .iter()
             .filter_map(|t| match t {
                 Term::Code(code) if evidence.iter().any(|e| row_code(e).as_ref() == Some(code)) => Some(code.clone()),
@@ -676,17 +706,12 @@ impl Query {
         let product_row = product
             .filter(|p| evidence.iter().any(|e| is_row(e) && e.chunk.products.iter().any(|q| q == p)))
             .map(str::to_string);
-        query.weights = weights;
-        query.row_codes = row_codes;
-        query.product_row = product_row;
-        query
+        Query { terms, weights, row_codes, product_row, asks_number: asks_number(question), optional, aliases }
     }
 
     /// How much of term `k` a text has: its own words, or any phrase of the term's synonym group.
     fn credit(&self, k: usize, h: &Haystack) -> f32 {
-        let own = h.credit(&self.terms[k]);
-        let synonym = || self.aliases[k].is_some_and(|g| self.groups[g].phrase_in(&h.lower).is_some());
-        if own < 1.0 && synonym() { 1.0 } else { own }
+        self.aliases.credit(k, &self.terms[k], h)
     }
 
     /// Whether a passage is a row of the question's code for the product the question names.
@@ -788,33 +813,6 @@ impl Query {
         let counted = self.weights.iter().zip(skip).enumerate().filter(|(_, (_, skipped))| !**skipped);
         counted.map(|(k, (w, _))| w * self.credit(k, &h)).sum()
     }
-}
-
-/// The synonym groups the question says a phrase of, and per term the group whose phrase
-/// the term is part of (a word of it, or a character with a pair or itself in it).
-fn aliases(question: &str, terms: &[Term], synonyms: &[SynonymGroup]) -> (Vec<SynonymGroup>, Vec<Option<usize>>) {
-    let lower = question.to_lowercase();
-    let mut groups = Vec::new();
-    let mut aliases = vec![None; terms.len()];
-    for group in synonyms {
-        let Some(phrase) = group.phrase_in(&lower) else { continue };
-        let phrase_terms = clause_terms(phrase);
-        let single_char = phrase.chars().count() == 1;
-        let in_phrase = |term: &Term| match term {
-            Term::Word(_) => phrase_terms.contains(term),
-            Term::Han(grams, c) => {
-                phrase.contains(*c) && (single_char || grams.iter().any(|g| phrase.contains(g.as_str())))
-            }
-            Term::Code(_) => false,
-        };
-        for (alias, term) in aliases.iter_mut().zip(terms) {
-            if alias.is_none() && in_phrase(term) {
-                *alias = Some(groups.len());
-            }
-        }
-        groups.push(group.clone());
-    }
-    (groups, aliases)
 }
 
 /// The passage that answers best among the top candidates (a code question: among all rows
