@@ -13,6 +13,7 @@
 
 use crate::domain::turn::Citation;
 use crate::domain::{Chunk, DocType, Evidence, Lang};
+use crate::text::quantity::{self, Dimension};
 use crate::text::{SynonymGroup, code_key, find_codes, find_skus, is_cjk, normalize_code, normalize_sku};
 use std::collections::HashSet;
 
@@ -182,13 +183,16 @@ enum Term {
     /// bigram across two words, like 钱包 in 多少钱包邮, costs nothing when both words are
     /// there), or the character itself when it stands alone.
     Han(Vec<String>, char),
+    /// A number with its unit, or a time of day: found in any text stating a quantity of the
+    /// same dimension ("2.5厘米" in "越障高度 20 mm", "下午三点" in "16:00 前付款").
+    Quantity(Dimension),
 }
 
 impl Term {
     fn base_weight(&self) -> f32 {
         match self {
             Term::Code(_) => 3.0, // an unknown code is what the question is about
-            Term::Word(_) => 1.0,
+            Term::Word(_) | Term::Quantity(_) => 1.0,
             Term::Han(grams, _) if grams.iter().all(|g| g.chars().count() == 1) => 0.5,
             Term::Han(..) => 1.0,
         }
@@ -202,7 +206,7 @@ impl Term {
             "stop", "work",
         ];
         match self {
-            Term::Code(_) => false,
+            Term::Code(_) | Term::Quantity(_) => false,
             Term::Word(w) => EN.contains(&w.as_str()),
             Term::Han(grams, _) => grams.iter().all(|g| ZH_CODE_TALK.iter().any(|z| z.contains(g.as_str()))),
         }
@@ -396,9 +400,16 @@ fn is_interrogative(clause: &str) -> bool {
 /// The terms of one clause.
 fn clause_terms(question: &str) -> Vec<Term> {
     let mut terms = Vec::new();
+    // A quantity is one term of its dimension; its digits and unit are not words.
+    let mut rest = question.to_string();
+    for q in quantity::quantities(question).into_iter().rev() {
+        terms.push(Term::Quantity(q.dimension));
+        rest.replace_range(q.span, " ");
+    }
+    terms.reverse();
     let mut latin = String::new();
     let mut han = String::new();
-    for c in question.chars() {
+    for c in rest.chars() {
         if is_cjk(c) {
             han.push(c);
             latin.push(' ');
@@ -540,6 +551,7 @@ struct Haystack {
     /// The stems of its English words.
     stems: HashSet<String>,
     codes: HashSet<String>,
+    dimensions: HashSet<Dimension>,
 }
 
 impl Haystack {
@@ -553,7 +565,7 @@ impl Haystack {
         let stems = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(stem).collect();
         // Codes the text writes ("What does E04 mean?"), in the form questions' codes take.
         codes.extend(find_codes(text).iter().map(|c| code_key(c)));
-        Haystack { lower, stems, codes }
+        Haystack { lower, stems, codes, dimensions: quantity::dimensions(text).collect() }
     }
 
     fn contains(&self, term: &Term) -> bool {
@@ -561,6 +573,7 @@ impl Haystack {
             Term::Code(code) => self.codes.contains(code) || word_in(&self.lower, &code.to_lowercase(), false),
             Term::Word(stem) => self.stems.contains(stem) || word_in(&self.lower, stem, stem.len() >= 4),
             Term::Han(grams, _) => grams.iter().any(|g| self.lower.contains(g.as_str())),
+            Term::Quantity(dimension) => self.dimensions.contains(dimension),
         }
     }
 
@@ -641,7 +654,7 @@ impl Aliases {
                 Term::Han(grams, c) => {
                     phrase.contains(*c) && (single_char || grams.iter().any(|g| phrase.contains(g.as_str())))
                 }
-                Term::Code(_) => false,
+                Term::Code(_) | Term::Quantity(_) => false,
             };
             for (alias, term) in of_term.iter_mut().zip(terms) {
                 if alias.is_none() && in_phrase(term) {
@@ -1575,5 +1588,30 @@ mod tests {
         let composed = ask("充电座周围要留多大空间", Lang::Zh, &evidence);
         assert!(composed.answered && composed.answer.contains("1.5 米"), "{}", composed.answer);
         assert!(states_number("每周清洗一次") && states_number("保修两年") && !states_number("留有空间"));
+    }
+
+    #[test]
+    fn a_quantity_the_shopper_states_meets_the_pages_limit_in_the_same_dimension() {
+        let evidence = ranked(vec![
+            passage(
+                "shipping-policy-zh",
+                Lang::Zh,
+                "配送政策",
+                "发货时间",
+                "16:00 前付款的订单当天发货，16:00 以后付款的次日发货。",
+            ),
+            passage(
+                "shipping-policy-zh",
+                Lang::Zh,
+                "配送政策",
+                "运费",
+                "单笔订单实付满 99 元包邮，不满 99 元收运费 10 元。",
+            ),
+        ]);
+        let composed = ask("下午三点付款今天能发货吗", Lang::Zh, &evidence);
+        assert!(composed.answered && composed.answer.contains("16:00"), "{}", composed.answer);
+        // A quantity of another dimension is no match: money does not answer a time of day.
+        let fee_only = ranked(vec![evidence[1].clone()]);
+        assert!(!ask("下午三点付款今天能发货吗", Lang::Zh, &fee_only).answered);
     }
 }

@@ -3,6 +3,8 @@
 
 use crate::domain::Lang;
 
+pub mod quantity;
+
 /// The runs of ASCII digits in `text`, in order ("尾号1234，订单202611150123" -> "1234", "202611150123").
 pub fn digit_runs(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_ascii_digit()).filter(|run| !run.is_empty())
