@@ -363,6 +363,7 @@ impl Assistant {
         session.turns += 1;
         session.updated_at = now;
         session.last_intent = Some(intent);
+        remember_question(&mut session, message, intent, lang);
         // The order under discussion outlives a turn about something else, so a later "get me
         // a human" still names it.
         session.slots = Slots { order_id: slots.order_id.clone().or(session.slots.order_id.take()), ..slots.clone() };
@@ -458,6 +459,7 @@ impl Assistant {
         now: DateTime<Utc>,
     ) -> Result<Act, TurnError> {
         let verified = session.verified_orders.clone();
+        let earlier = if dialogue::continues(message, lang) { session.recent_questions.clone() } else { Vec::new() };
         let ctx = ToolContext {
             commerce: self.commerce.as_ref(),
             lang,
@@ -540,7 +542,7 @@ impl Assistant {
             // Nothing in the catalogue fits: the words may be about a rule ("do you sell my
             // data"), which a policy or FAQ answers; a product page answering instead only
             // describes something else we sell, so the search's "we do not carry that" stands.
-            let rule = self.knowledge(message, intent, slots, lang)?;
+            let rule = self.knowledge(message, &earlier, intent, slots, lang)?;
             if rule.answered && matches!(rule.doc_type, Some(DocType::Policy | DocType::Faq)) {
                 return Ok(rule);
             }
@@ -564,11 +566,11 @@ impl Assistant {
                     // "do I lose free shipping") is answered from the policies. A confidently
                     // understood order request without its number is asked for the number.
                     if intent == Intent::ReturnRefund {
-                        return self.knowledge(message, intent, slots, lang);
+                        return self.knowledge(message, &earlier, intent, slots, lang);
                     }
                     let (mut retrieve_ms, mut compose_ms) = (0.0, 0.0);
                     if confidence < FOLLOW_UP_CONFIDENCE {
-                        let act = self.knowledge(message, intent, slots, lang)?;
+                        let act = self.knowledge(message, &earlier, intent, slots, lang)?;
                         if act.answered || confidence < PROMPT_CONFIDENCE {
                             return Ok(act);
                         }
@@ -647,7 +649,7 @@ impl Assistant {
             Intent::InventoryCheck => {
                 let Some(product) = self.product_of(slots)? else {
                     if confidence < PROMPT_CONFIDENCE {
-                        return self.knowledge(message, intent, slots, lang);
+                        return self.knowledge(message, &earlier, intent, slots, lang);
                     }
                     return Ok(Act::ask_for(
                         "product",
@@ -674,7 +676,7 @@ impl Assistant {
             Intent::PriceQuote => {
                 let basket = self.basket(message, slots)?;
                 if basket.is_empty() {
-                    return self.knowledge(message, intent, slots, lang);
+                    return self.knowledge(message, &earlier, intent, slots, lang);
                 }
                 match basket.as_slice() {
                     [(product, 1)] if asks_list_price(message, slots) => {
@@ -684,14 +686,14 @@ impl Assistant {
                 }
             }
             Intent::FaultDiagnosis => {
-                let mut act = self.knowledge(message, intent, slots, lang)?;
+                let mut act = self.knowledge(message, &earlier, intent, slots, lang)?;
                 if let Some(code) = slots.fault_code.as_deref()
                     && act.answered
                 {
                     // "E04 in year 4: is the fan motor still under warranty?": the code's row,
                     // then the shop's rule on the rest of the question when a policy answers it.
                     let rule_slots = Slots { fault_code: None, ..slots.clone() };
-                    let rule = self.knowledge(&without_code(message, code), intent, &rule_slots, lang)?;
+                    let rule = self.knowledge(&without_code(message, code), &earlier, intent, &rule_slots, lang)?;
                     if rule.answered && rule.doc_type == Some(DocType::Policy) {
                         act.answer = format!("{}\n\n{}", act.answer, rule.answer);
                         act.citations.extend(rule.citations);
@@ -709,12 +711,21 @@ impl Assistant {
                 }
                 Ok(act)
             }
-            _ => self.knowledge(message, intent, slots, lang),
+            _ => self.knowledge(message, &earlier, intent, slots, lang),
         }
     }
 
     /// Retrieval and an extractive answer, filtered to the product and code the turn names.
-    fn knowledge(&self, message: &str, intent: Intent, slots: &Slots, lang: Lang) -> Result<Act, TurnError> {
+    /// `earlier` are the questions a follow-up continues ("and to Lhasa?" after "How long
+    /// does delivery take to Chengdu?"), empty for a question of its own.
+    fn knowledge(
+        &self,
+        message: &str,
+        earlier: &[String],
+        intent: Intent,
+        slots: &Slots,
+        lang: Lang,
+    ) -> Result<Act, TurnError> {
         let retrieving = Instant::now();
         let snapshot = self.snapshot()?;
         let mut query = message.to_string();
@@ -733,6 +744,16 @@ impl Assistant {
         let asked = query.clone();
         let request = SearchRequest { query, k: EVIDENCE_K, mode: SearchMode::Hybrid, filters };
         let (mut evidence, _) = self.retriever.evidence(&snapshot, &request)?;
+        if !earlier.is_empty() {
+            // The follow-up's own words may not find the passage ("and to Lhasa?"): the
+            // ranking with the earlier question's words takes turns with its own. Its cosines
+            // are the thread's, not the question's, so they do not judge the answer.
+            let continued =
+                SearchRequest { query: format!("{} {}", earlier.join(" "), request.query), ..request.clone() };
+            let mut found = self.retriever.evidence(&snapshot, &continued)?.0;
+            found.iter_mut().for_each(|e| e.dense = None);
+            evidence = interleave(evidence, found, EVIDENCE_K);
+        }
         if request.filters.product.is_some() && request.filters.doc_type.is_none() {
             // The product narrows the search, but the shop's rules (returns, payment, warranty)
             // are about no product: the unfiltered ranking takes turns with the filtered one.
@@ -746,7 +767,8 @@ impl Assistant {
         let retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
         let composing = Instant::now();
         let product = slots.sku.as_deref().or(slots.product.as_deref());
-        let composed: Composed = compose::compose(&asked, lang, &evidence, product, &self.thresholds, &self.synonyms);
+        let composed: Composed =
+            compose::compose(&asked, earlier, lang, &evidence, product, &self.thresholds, &self.synonyms);
         let compose_ms = composing.elapsed().as_secs_f64() * 1000.0;
         let candidates = candidates_of(&evidence);
         let cited = composed.citations.first().and_then(|c| evidence.iter().find(|e| e.chunk.doc_id == c.doc_id));
@@ -782,7 +804,7 @@ impl Assistant {
         let evidence = interleave(policies, faqs, EVIDENCE_K);
         let retrieve_ms = retrieving.elapsed().as_secs_f64() * 1000.0;
         let composing = Instant::now();
-        let composed = compose::compose(question, lang, &evidence, None, &self.thresholds, &self.synonyms);
+        let composed = compose::compose(question, &[], lang, &evidence, None, &self.thresholds, &self.synonyms);
         Ok(Act {
             answer: composed.answer,
             answered: composed.answered,
@@ -1155,6 +1177,26 @@ fn validate(message: &str) -> Result<&str, TurnError> {
         return Err(TurnError::Invalid("message contains control characters (binary data?)".into()));
     }
     Ok(trimmed)
+}
+
+/// How many of the last questions a follow-up continues.
+const RECENT_QUESTIONS: usize = 2;
+
+/// Keeps a question the documents answer (answered or not) for follow-ups: after a follow-up
+/// with the questions it continues, else alone. Any other request ends the thread.
+fn remember_question(session: &mut Session, message: &str, intent: Intent, lang: Lang) {
+    let documents_answer =
+        matches!(intent, Intent::PolicyQuestion | Intent::ProductInfo | Intent::HowTo | Intent::FaultDiagnosis);
+    if !documents_answer {
+        session.recent_questions.clear();
+        return;
+    }
+    if !dialogue::continues(message, lang) {
+        session.recent_questions.clear();
+    }
+    session.recent_questions.push(message.to_string());
+    let excess = session.recent_questions.len().saturating_sub(RECENT_QUESTIONS);
+    session.recent_questions.drain(..excess);
 }
 
 /// The language to answer in: the message's own, unless it has too little text to tell.

@@ -100,8 +100,11 @@ const MAX_CITATIONS: usize = 3;
 /// the question was understood to name, when it names one: a fault-code row of that product
 /// then answers a question of its code whatever else the question says (where the appliance
 /// stands, what the shopper tried).
+/// `earlier` are the questions a follow-up continues: their words count where a passage
+/// has them, at a circumstance's weight.
 pub fn compose(
     question: &str,
+    earlier: &[String],
     lang: Lang,
     evidence: &[Evidence],
     product: Option<&str>,
@@ -109,8 +112,8 @@ pub fn compose(
     synonyms: &[SynonymGroup],
 ) -> Composed {
     let haystacks: Vec<Haystack> = evidence.iter().map(Haystack::of).collect();
-    let query = Query::new(question, evidence, &haystacks, product, synonyms);
-    let Some((chosen, signals)) = choose(&query, evidence, thresholds) else {
+    let query = Query::new(question, earlier, evidence, &haystacks, product, synonyms);
+    let Some((chosen, signals)) = choose(&query, evidence, &haystacks, thresholds) else {
         return not_found(lang, Signals::default(), 0.0);
     };
     let threshold = thresholds.of(&signals);
@@ -266,6 +269,18 @@ fn asks_number(question: &str) -> bool {
     let lower = question.to_lowercase();
     let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
     words.windows(2).any(|w| w[0] == "how" && EN_HOW.contains(&w[1])) || ZH.iter().any(|z| question.contains(z))
+}
+
+/// Whether a question asks how to do something ("how do I pair", "step by step", "怎么配网"),
+/// not how much or how long.
+fn asks_how(question: &str) -> bool {
+    const EN: &[&str] = &["step", "steps", "procedure", "instructions"];
+    const ZH: &[&str] = &["怎么", "如何", "怎样", "步骤", "流程"];
+    let lower = question.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let how_to =
+        words.iter().enumerate().any(|(i, w)| *w == "how" && !words.get(i + 1).is_some_and(|n| EN_HOW.contains(n)));
+    how_to || words.iter().any(|w| EN.contains(w)) || ZH.iter().any(|z| question.contains(z))
 }
 
 /// Question words and particles, cut out of Chinese runs before bigrams are taken.
@@ -625,8 +640,14 @@ struct Query {
     product_row: Option<String>,
     /// The question asks for a number: units stating one are preferred when trimming.
     asks_number: bool,
-    /// Terms that count only where found (the measure a quantity question asks about).
+    /// The question asks how to do something: a step of a procedure brings the others.
+    asks_how: bool,
+    /// Terms that count only where found: the measure a quantity question asks about, and the
+    /// words of the questions a follow-up continues.
     optional: Vec<bool>,
+    /// The question's own terms come first; those from `own` on are the earlier questions'
+    /// a follow-up continues, which count where found and add `thread_share` to the score.
+    own: usize,
     aliases: Aliases,
 }
 
@@ -677,6 +698,7 @@ impl Aliases {
 impl Query {
     fn new(
         question: &str,
+        earlier: &[String],
         evidence: &[Evidence],
         haystacks: &[Haystack],
         product: Option<&str>,
@@ -684,16 +706,25 @@ impl Query {
     ) -> Query {
         let (mut terms, mut clause_weights): (Vec<Term>, Vec<f32>) = weighted_terms(question).into_iter().unzip();
         let asked = terms.len();
-        for measure in measure_terms(question) {
+        // The whole thread: a follow-up asks what the question it continues asked.
+        let thread = earlier.iter().map(String::as_str).chain([question]).collect::<Vec<_>>().join("\n");
+        for measure in measure_terms(&thread) {
             if !terms.contains(&measure) {
                 terms.push(measure);
                 clause_weights.push(1.0);
             }
         }
+        let own = terms.len();
+        for term in earlier.iter().flat_map(|q| clause_terms(q)) {
+            if !terms.contains(&term) {
+                terms.push(term);
+                clause_weights.push(CONTEXT_WEIGHT);
+            }
+        }
         let optional = (0..terms.len()).map(|i| i >= asked).collect();
-        let aliases = Aliases::new(question, &terms, synonyms);
+        let aliases = Aliases::new(&thread, &terms, synonyms);
         let n = haystacks.len() as f32;
-        let weights = terms
+        let mut weights: Vec<f32> = terms
             .iter()
             .enumerate()
             .zip(clause_weights)
@@ -708,7 +739,14 @@ impl Query {
                 clause_weight * base * (1.0 + RARITY_WEIGHT * ((n + 1.0) / (df.max(RARE_DF) + 1.0)).ln())
             })
             .collect();
-        let row_codes: Vec<String> = terms
+        // However long the earlier questions, their words weigh at most a share of the question's.
+        let (own_total, earlier_total): (f32, f32) = (weights[..own].iter().sum(), weights[own..].iter().sum());
+        if earlier_total > THREAD_WEIGHT_CAP * own_total {
+            let scale = THREAD_WEIGHT_CAP * own_total / earlier_total;
+            weights[own..].iter_mut().for_each(|w| *w *= scale);
+        }
+        // Only a code the question itself says makes it a code question.
+        let row_codes: Vec<String> = terms[..own]
             .iter()
             .filter_map(|t| match t {
                 Term::Code(code) if evidence.iter().any(|e| row_code(e).as_ref() == Some(code)) => Some(code.clone()),
@@ -719,7 +757,17 @@ impl Query {
         let product_row = product
             .filter(|p| evidence.iter().any(|e| is_row(e) && e.chunk.products.iter().any(|q| q == p)))
             .map(str::to_string);
-        Query { terms, weights, row_codes, product_row, asks_number: asks_number(question), optional, aliases }
+        Query {
+            terms,
+            weights,
+            row_codes,
+            product_row,
+            asks_number: asks_number(&thread),
+            asks_how: asks_how(&thread),
+            optional,
+            own,
+            aliases,
+        }
     }
 
     /// How much of term `k` a text has: its own words, or any phrase of the term's synonym group.
@@ -769,6 +817,14 @@ impl Query {
         } else {
             0.0
         }
+    }
+
+    /// The share of the earlier questions' weight a passage has (0 without earlier questions):
+    /// of two passages answering a follow-up, the one on the thread's subject.
+    fn thread_share(&self, haystack: &Haystack) -> f32 {
+        let earlier = (self.own..self.terms.len()).map(|k| (self.weights[k], self.credit(k, haystack)));
+        let (total, found) = earlier.fold((0.0, 0.0), |(t, f), (w, c)| (t + w, f + w * c));
+        if total > 0.0 { found / total } else { 0.0 }
     }
 
     /// Support by the passage's best single sentence, list item or row with its neighbours,
@@ -830,7 +886,12 @@ impl Query {
 
 /// The passage that answers best among the top candidates (a code question: among all rows
 /// of its code), with its signals: the best score, earlier rank breaking near-ties.
-fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Option<(usize, Signals)> {
+fn choose(
+    query: &Query,
+    evidence: &[Evidence],
+    haystacks: &[Haystack],
+    thresholds: &Thresholds,
+) -> Option<(usize, Signals)> {
     let code_row = query.code_mode();
     let pool = if code_row { evidence.len() } else { thresholds.candidates.min(evidence.len()) };
     (0..pool)
@@ -843,7 +904,12 @@ fn choose(query: &Query, evidence: &[Evidence], thresholds: &Thresholds) -> Opti
                 // Code rows are judged on words: a row's cosine says little about which appliance.
                 Some(cos) if !code_row => support + thresholds.cosine_weight * (cos - thresholds.cosine_pivot),
                 _ => support,
-            } + if code_row { 0.0 } else { HEADING_BONUS * query.heading_coverage(&evidence[i].chunk.section) };
+            } + if code_row {
+                0.0
+            } else {
+                HEADING_BONUS * query.heading_coverage(&evidence[i].chunk.section)
+                    + THREAD_BONUS * query.thread_share(&haystacks[i])
+            };
             tracing::debug!(rank = i, doc = %evidence[i].chunk.doc_id, section = %evidence[i].chunk.section, support, ?cosine, score, "answer candidate");
             (i, Signals { support, cosine, code_row, score }, numbered)
         })
@@ -909,6 +975,13 @@ const NUMBER_BONUS: f32 = 0.6;
 /// the question says most of adds that share of it.
 const HEADING_BONUS: f32 = 0.1;
 const HEADING_MIN_COVERAGE: f32 = 0.5;
+
+/// What a passage having all of the earlier questions' words adds to its score when
+/// answering a follow-up: as much as a heading, so it decides between passages that answer
+/// the follow-up's own words alike.
+const THREAD_BONUS: f32 = 0.1;
+/// The most the earlier questions' words weigh together, as a share of the follow-up's own.
+const THREAD_WEIGHT_CAP: f32 = 0.5;
 
 /// How far apart two answering passages' scores may be for the one stating an asked-for
 /// number to win regardless: a much better match without one still wins.
@@ -994,6 +1067,12 @@ fn trim(e: &Evidence, query: &Query, budget: usize) -> String {
         if !take(i, &mut keep, &mut used) {
             continue;
         }
+        // A step of a procedure asked for brings the other steps, in order.
+        if query.asks_how && units[i].step {
+            for j in (0..units.len()).filter(|&j| units[j].step && units[j].line_start) {
+                take(j, &mut keep, &mut used);
+            }
+        }
         // A list item needs its lead-in; a lead-in needs its list.
         if units[i].list_item
             && let Some(lead) = (0..i).rev().find(|&j| !units[j].list_item)
@@ -1020,6 +1099,8 @@ struct Unit {
     /// Starts a new line in the source.
     line_start: bool,
     list_item: bool,
+    /// Part of a numbered step ("3. Put the kettle on its base.").
+    step: bool,
     /// Ends with a colon: introduces what follows.
     lead_in: bool,
 }
@@ -1027,11 +1108,12 @@ struct Unit {
 fn units(text: &str) -> Vec<Unit> {
     let mut out = Vec::new();
     for line in text.lines().map(clean_markdown).filter(|l| !l.is_empty()) {
-        let list_item = line.starts_with("• ") || line.contains(" | ") || starts_numbered(&line);
+        let step = starts_numbered(&line);
+        let list_item = line.starts_with("• ") || line.contains(" | ") || step;
         let pieces = if line.contains(" | ") { vec![render_cells(&line)] } else { sentences(&line) };
         for (k, piece) in pieces.into_iter().enumerate() {
             let lead_in = piece.ends_with(':') || piece.ends_with('：');
-            out.push(Unit { text: piece, line_start: k == 0, list_item: list_item && k == 0, lead_in });
+            out.push(Unit { text: piece, line_start: k == 0, list_item: list_item && k == 0, step, lead_in });
         }
     }
     out
@@ -1244,7 +1326,7 @@ mod tests {
     }
 
     fn ask(question: &str, lang: Lang, evidence: &[Evidence]) -> Composed {
-        compose(question, lang, evidence, None, &Thresholds::default(), &[])
+        compose(question, &[], lang, evidence, None, &Thresholds::default(), &[])
     }
 
     #[test]
@@ -1286,16 +1368,16 @@ mod tests {
         let question = "robot vacuum E-04 keeps coming back after moving it from under the sofa";
         // Without knowing the product, the circumstances outweigh the appliance's name.
         assert!(!ask(question, Lang::En, &evidence).answered);
-        let named = compose(question, Lang::En, &evidence, Some("HH-RV500"), &Thresholds::default(), &[]);
+        let named = compose(question, &[], Lang::En, &evidence, Some("HH-RV500"), &Thresholds::default(), &[]);
         assert!(named.answered, "{}", named.answer);
         assert_eq!(named.citations[0].doc_id, "rv500-faults-en");
         // The purifier named: its row, not the vacuum's that leads the evidence.
         let purifier =
-            compose("净化器放在暖气旁边报E04", Lang::Zh, &evidence, Some("HH-AP300"), &Thresholds::default(), &[]);
+            compose("净化器放在暖气旁边报E04", &[], Lang::Zh, &evidence, Some("HH-AP300"), &Thresholds::default(), &[]);
         assert_eq!(purifier.citations[0].doc_id, "ap300-faults-zh");
         // A product with no row of the code: no other product's row answers.
         let kettle =
-            compose("The kettle shows E04", Lang::En, &evidence, Some("HH-KT100"), &Thresholds::default(), &[]);
+            compose("The kettle shows E04", &[], Lang::En, &evidence, Some("HH-KT100"), &Thresholds::default(), &[]);
         assert!(!kettle.answered, "{}", kettle.answer);
     }
 
@@ -1427,7 +1509,8 @@ mod tests {
                     no-reason return are deducted from the refund unless you are a Gold or Platinum member.";
         let evidence = ranked(vec![passage("returns-policy-en", Lang::En, "Returns Policy", "7.1 Refunds", text)]);
         let thresholds = Thresholds { max_chars_en: 200, ..Thresholds::default() };
-        let composed = compose("How long does a refund to Alipay take?", Lang::En, &evidence, None, &thresholds, &[]);
+        let composed =
+            compose("How long does a refund to Alipay take?", &[], Lang::En, &evidence, None, &thresholds, &[]);
         assert!(composed.answered);
         assert!(composed.answer.contains("Payment method: Alipay / WeChat Pay; Time: 1-3 business days"));
         assert!(!composed.answer.contains("Gift cards"), "{}", composed.answer);
@@ -1469,7 +1552,7 @@ mod tests {
                     The laces are flat and stay tied; the tongue is gusseted to keep grit out on gravel paths.";
         let evidence = ranked(vec![passage("stride-glide-3-product-en", Lang::En, "Stride Glide 3", "Overview", text)]);
         let thresholds = Thresholds { max_chars_en: 120, ..Thresholds::default() };
-        let composed = compose("How heavy is the Stride Glide 3?", Lang::En, &evidence, None, &thresholds, &[]);
+        let composed = compose("How heavy is the Stride Glide 3?", &[], Lang::En, &evidence, None, &thresholds, &[]);
         assert!(composed.answered);
         assert!(composed.answer.contains("255 g"), "{}", composed.answer);
         assert!(asks_number("退款几天到账") && asks_number("How many days?") && !asks_number("Is it waterproof?"));
@@ -1538,7 +1621,7 @@ mod tests {
         let question = "Is the Featherlight jacket waterproof?";
         let without = ask(question, Lang::En, &jacket);
         let synonyms = [SynonymGroup::new("syn0".into(), vec!["waterproof".into(), "water-repellent".into()])];
-        let composed = compose(question, Lang::En, &jacket, None, &Thresholds::default(), &synonyms);
+        let composed = compose(question, &[], Lang::En, &jacket, None, &Thresholds::default(), &synonyms);
         assert!(composed.answered, "{composed:?}");
         assert!(composed.answer.contains("not a rain jacket"));
         assert!((composed.signals.support - 1.0).abs() < 1e-6 && without.signals.support < 0.8, "{without:?}");
@@ -1613,5 +1696,44 @@ mod tests {
         // A quantity of another dimension is no match: money does not answer a time of day.
         let fee_only = ranked(vec![evidence[1].clone()]);
         assert!(!ask("下午三点付款今天能发货吗", Lang::Zh, &fee_only).answered);
+    }
+
+    #[test]
+    fn a_follow_up_is_answered_for_what_the_question_it_continues_asked() {
+        let evidence = ranked(vec![
+            passage(
+                "shipping-policy-en",
+                Lang::En,
+                "Shipping",
+                "1. Shipping fees",
+                "Remote regions (Xinjiang, Tibet): 25.00 per order.",
+            ),
+            passage(
+                "shipping-policy-en",
+                Lang::En,
+                "Shipping",
+                "3. Delivery times",
+                "Remote regions (Xinjiang, Tibet): 5-10 days.",
+            ),
+        ]);
+        let alone = compose("and to Xinjiang?", &[], Lang::En, &evidence, None, &Thresholds::default(), &[]);
+        assert!(alone.answer.contains("25.00"), "{}", alone.answer);
+        let earlier = ["How long does delivery take to Chengdu?".to_string()];
+        let continued = compose("and to Xinjiang?", &earlier, Lang::En, &evidence, None, &Thresholds::default(), &[]);
+        assert!(continued.answered && continued.answer.contains("5-10 days"), "{}", continued.answer);
+    }
+
+    #[test]
+    fn a_step_asked_how_brings_the_whole_procedure_in_order() {
+        let text = "1. Turn on Bluetooth on your phone.\n2. Open the app and tap Add device.\n3. Hold Keep Warm for 3 seconds until the icon flashes.\n4. Select the kettle and confirm.\nDo not pair the kettle in your phone's Bluetooth settings; pair only inside the app. The app also shows the water temperature, lets you schedule keep-warm and reminds you to descale. The K1 connects to one phone at a time, so close the app on other phones first. Pairing works within 10 m of the kettle.";
+        let evidence =
+            ranked(vec![passage("kt100-manual-en", Lang::En, "K1 manual", "6.1 Pairing step by step", text)]);
+        let thresholds = Thresholds { max_chars_en: 320, ..Thresholds::default() };
+        let how = compose("how do I pair the kettle with the app", &[], Lang::En, &evidence, None, &thresholds, &[]);
+        let steps: Vec<usize> =
+            ["1. Turn", "2. Open", "3. Hold", "4. Select"].iter().filter_map(|s| how.answer.find(s)).collect();
+        assert_eq!(steps.len(), 4, "{}", how.answer);
+        assert!(steps.windows(2).all(|w| w[0] < w[1]), "{}", how.answer);
+        assert!(asks_how("pairing the K1 step by step") && asks_how("怎么配网") && !asks_how("how long does it take"));
     }
 }

@@ -128,6 +128,12 @@ pub fn is_follow_up(message: &str) -> bool {
             || refers_to_other(message))
 }
 
+/// A message that continues the last question rather than asking one of its own: a marked
+/// follow-up ("and to Lhasa?") or one pointing back at its subject.
+pub fn continues(message: &str, lang: crate::domain::Lang) -> bool {
+    is_follow_up(message) || refers_back(message, lang)
+}
+
 /// The message points back at what was just discussed: a pronoun ("is it still under
 /// warranty?", "这个能退吗"), or, in Chinese, a short question with no subject at all
 /// ("坏了要寄回去吗"), which Chinese leaves to the context.
@@ -215,6 +221,9 @@ mod tests {
         assert!(is_follow_up("那白色呢"));
         assert!(is_follow_up("what about the other one?"));
         assert!(is_follow_up("And in size 10?"));
+        assert!(continues("and to Lhasa?", crate::domain::Lang::En));
+        assert!(continues("the lower price is a flash sale though, does that count?", crate::domain::Lang::En));
+        assert!(!continues("How long does delivery take to Chengdu?", crate::domain::Lang::En));
         assert!(!is_follow_up("我想查一下我的订单202611150123现在到哪里了，物流信息好久没更新了"));
         assert!(refers_to_other("那另一个呢"));
     }

@@ -40,6 +40,10 @@ pub struct Session {
     /// The session has been handed to a human.
     #[serde(default)]
     pub handed_off: bool,
+    /// The last questions answered from the documents, oldest first, for a follow-up that
+    /// leaves its subject out ("and to Lhasa?", "坏了要自己寄回去吗").
+    #[serde(default)]
+    pub recent_questions: Vec<String>,
 }
 
 impl Session {
@@ -58,6 +62,7 @@ impl Session {
             unanswered_streak: 0,
             last_options: Vec::new(),
             handed_off: false,
+            recent_questions: Vec::new(),
         }
     }
 }

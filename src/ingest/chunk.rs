@@ -8,7 +8,7 @@ use crate::domain::Chunk;
 
 /// Bumped whenever the same text and budget would be cut differently, so that stored
 /// chunks are rebuilt.
-pub const CHUNKER_VERSION: u32 = 2;
+pub const CHUNKER_VERSION: u32 = 3;
 
 /// Counts model tokens; the chunker stays pure by taking it as a function.
 pub type TokenCount<'a> = &'a dyn Fn(&str) -> usize;

@@ -33,6 +33,8 @@ struct Builder {
     heading_text: Option<(HeadingLevel, String)>,
     table: Option<TableState>,
     list_depth: usize,
+    /// The number of the next item of each open list, None for a bulleted one.
+    list_numbers: Vec<Option<u64>>,
 }
 
 impl Builder {
@@ -156,14 +158,16 @@ pub fn sections(body: &str) -> Vec<Section> {
             Event::Start(Tag::Paragraph) if b.list_depth == 0 => b.end_block(),
             Event::End(TagEnd::Paragraph) if b.list_depth == 0 => b.end_block(),
             Event::End(TagEnd::Paragraph) => b.block.push(' '),
-            Event::Start(Tag::List(_)) => {
+            Event::Start(Tag::List(start)) => {
                 if b.list_depth == 0 {
                     b.end_block();
                 }
                 b.list_depth += 1;
+                b.list_numbers.push(start);
             }
             Event::End(TagEnd::List(_)) => {
                 b.list_depth = b.list_depth.saturating_sub(1);
+                b.list_numbers.pop();
                 if b.list_depth == 0 {
                     b.end_block();
                 }
@@ -174,6 +178,11 @@ pub fn sections(body: &str) -> Vec<Section> {
                     b.end_block();
                 } else {
                     b.block.push_str("; ");
+                }
+                // A step keeps its number: the order of a procedure is part of it.
+                if let Some(Some(n)) = b.list_numbers.last_mut() {
+                    b.block.push_str(&format!("{n}. "));
+                    *n += 1;
                 }
             }
             Event::Start(Tag::CodeBlock(_)) => b.end_block(),
@@ -191,6 +200,14 @@ pub fn sections(body: &str) -> Vec<Section> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbered_steps_keep_their_numbers_and_bullets_stay_plain() {
+        let s = sections(
+            "## Pairing\n1. Turn on Bluetooth.\n2. Open the app.\n\n```\nK1-3F7A\n```\n\n5. Confirm.\n\n- tip\n",
+        );
+        assert_eq!(s[0].blocks, vec!["1. Turn on Bluetooth.", "2. Open the app.", "K1-3F7A", "5. Confirm.", "tip"]);
+    }
 
     #[test]
     fn nested_headings_make_paths() {
@@ -226,7 +243,7 @@ mod tests {
     fn code_blocks_lists_and_empty_input() {
         let md = "## Reset\n1. Hold the button\n2. Wait\n   - nested note\n\n```\nSSID: Home-2.4G\n```\n";
         let s = sections(md);
-        assert_eq!(s[0].blocks, vec!["Hold the button", "Wait; nested note", "SSID: Home-2.4G"]);
+        assert_eq!(s[0].blocks, vec!["1. Hold the button", "2. Wait; nested note", "SSID: Home-2.4G"]);
         assert!(sections("").is_empty());
         assert!(sections("## Only a heading\n").is_empty());
     }

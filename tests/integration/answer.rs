@@ -56,7 +56,7 @@ fn answers_what_the_knowledge_base_covers_and_declines_the_rest() {
         let (evidence, _) = s.app.retriever.evidence(&s.snapshot, &request).unwrap();
         let started = std::time::Instant::now();
         let composed =
-            compose(&case.question, lang, &evidence, None, &Thresholds::default(), s.app.analysis.synonyms());
+            compose(&case.question, &[], lang, &evidence, None, &Thresholds::default(), s.app.analysis.synonyms());
         micros.push(started.elapsed().as_micros());
 
         let tally = if case.split == "tune" { &mut tune } else { &mut held_out };
