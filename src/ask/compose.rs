@@ -323,6 +323,10 @@ const ZH_STOP_WORDS: &[&str] = &[
     "那个",
     "需要",
     "帮忙",
+    // Directional complements: "开出来" is issued, "拆下来" removed; the verb carries it.
+    "出来",
+    "下来",
+    "起来",
 ];
 /// Chinese words of "my appliance shows a code": kept as segments of their own, so their
 /// characters never pair with the appliance's name.
@@ -1607,6 +1611,10 @@ mod tests {
         assert!(en.contains(&Term::Word("day".into())));
         let zh = question_terms("退款多久到账");
         assert!(!zh.iter().any(|t| matches!(t, Term::Han(g, _) if g.iter().any(|g| g.contains('久')))), "{zh:?}");
+        // A directional complement says nothing the page would: 开出来 is 开 (开具).
+        assert_eq!(question_terms("发票开出来"), question_terms("发票开"));
+        // A quantity is one term of its dimension, not its digits.
+        assert_eq!(question_terms("门槛2.5厘米"), question_terms("门槛 3 cm"));
     }
 
     #[test]
