@@ -536,6 +536,10 @@ fn stem(word: &str) -> String {
             return undouble(&w[..n - suffix.len()]);
         }
     }
+    // An adverb meets its adjective ("loudly" -> "loud"); not "family", "supply" or "fully".
+    if n >= 6 && w.ends_with("ly") && !w[..n - 2].ends_with(['i', 'l', 'p']) {
+        return w[..n - 2].to_string();
+    }
     if n > 4 && (w.ends_with("ches") || w.ends_with("shes") || w.ends_with("xes") || w.ends_with("sses")) {
         return w[..n - 2].to_string();
     }
@@ -1605,6 +1609,8 @@ mod tests {
         assert_eq!(stem("moving"), stem("move"));
         assert_eq!(stem("running"), stem("run"));
         assert_eq!(stem("changed"), stem("changes"));
+        assert_eq!(stem("loudly"), stem("loud"));
+        assert_eq!(stem("family"), "family");
         // "How many"/"多久" ask for a number, which the answer states without those words.
         let en = question_terms("How many days does delivery take?");
         assert!(!en.contains(&Term::Word("many".into())), "{en:?}");
