@@ -128,6 +128,7 @@ pub fn compose(
         Lang::En => thresholds.max_chars_en,
     };
     let answer = trim(&evidence[primary], &query, budget);
+    let answer = name_subject(answer, &evidence[primary].chunk, question);
     let mut cited = vec![primary];
     // Other documents that support the answer as well (the FAQ and the policy behind it).
     for (i, e) in evidence.iter().enumerate().take(thresholds.candidates) {
@@ -148,6 +149,26 @@ pub fn compose(
         })
         .collect();
     Composed { answered: true, answer, citations, confidence, signals }
+}
+
+/// A "which one" question is answered by the page's subject, which a passage cut from that
+/// page's section ("适合人群") rarely repeats: the answer then opens with the product page's title.
+fn name_subject(answer: String, chunk: &Chunk, question: &str) -> String {
+    if chunk.doc_type != DocType::Product || !asks_which(question) || answer.contains(chunk.title.as_str()) {
+        return answer;
+    }
+    match chunk.lang {
+        Lang::Zh => format!("{}：{answer}", chunk.title),
+        Lang::En => format!("{}: {answer}", chunk.title),
+    }
+}
+
+/// Whether a question asks which product or option ("which one should I get", "哪款适合新手").
+fn asks_which(question: &str) -> bool {
+    const ZH: &[&str] = &["哪款", "哪个", "哪双", "哪种", "哪台", "哪一款", "哪一双", "推荐"];
+    let lower = question.to_lowercase();
+    lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "which" || w == "recommend")
+        || ZH.iter().any(|z| question.contains(z))
 }
 
 fn not_found(lang: Lang, signals: Signals, confidence: f32) -> Composed {
@@ -1749,5 +1770,22 @@ mod tests {
         assert_eq!(steps.len(), 4, "{}", how.answer);
         assert!(steps.windows(2).all(|w| w[0] < w[1]), "{}", how.answer);
         assert!(asks_how("pairing the K1 step by step") && asks_how("怎么配网") && !asks_how("how long does it take"));
+    }
+
+    #[test]
+    fn which_one_is_answered_with_the_product_page_it_comes_from() {
+        let mut page = passage(
+            "stride-glide-3-product-zh",
+            Lang::Zh,
+            "轻驰3 公路跑鞋",
+            "适合人群",
+            "刚开始跑步、想要一双鞋搞定所有公路训练的新手。",
+        );
+        page.chunk.doc_type = DocType::Product;
+        let which = ask("哪款跑鞋适合刚开始跑步的新手", Lang::Zh, &[page.clone()]);
+        assert!(which.answered && which.answer.starts_with("轻驰3 公路跑鞋："), "{}", which.answer);
+        // Not asked which: the passage alone.
+        let fits = ask("轻驰3适合刚开始跑步的新手吗", Lang::Zh, &[page]);
+        assert!(fits.answer.starts_with("刚开始跑步"), "{}", fits.answer);
     }
 }
