@@ -134,6 +134,8 @@ struct Act {
     product_hint: Option<String>,
     /// The kind of document the knowledge answer cites first.
     doc_type: Option<DocType>,
+    /// The knowledge answer cites one fault code's row first.
+    cites_code_row: bool,
     /// Time spent in retrieval and in composing, when the knowledge base was asked.
     retrieve_ms: f64,
     compose_ms: f64,
@@ -691,10 +693,13 @@ impl Assistant {
                     && act.answered
                 {
                     // "E04 in year 4: is the fan motor still under warranty?": the code's row,
-                    // then the shop's rule on the rest of the question when a policy answers it.
+                    // then the shop's rule on the rest of the question when a policy or the
+                    // fault-code guide's own notes (its warranty reminder) answer it.
                     let rule_slots = Slots { fault_code: None, ..slots.clone() };
                     let rule = self.knowledge(&without_code(message, code), &earlier, intent, &rule_slots, lang)?;
-                    if rule.answered && rule.doc_type == Some(DocType::Policy) {
+                    let states_rule = rule.doc_type == Some(DocType::Policy)
+                        || (rule.doc_type == Some(DocType::FaultCodes) && !rule.cites_code_row);
+                    if rule.answered && states_rule {
                         act.answer = format!("{}\n\n{}", act.answer, rule.answer);
                         act.citations.extend(rule.citations);
                     }
@@ -776,6 +781,7 @@ impl Assistant {
         Ok(Act {
             product_hint: if composed.answered { product_hint } else { None },
             doc_type: cited.map(|e| e.chunk.doc_type),
+            cites_code_row: cited.is_some_and(|e| e.chunk.code.is_some()),
             answer: composed.answer,
             answered: composed.answered,
             citations: composed.citations,

@@ -416,3 +416,18 @@ fn bad_input_gets_the_contracts_errors_and_the_server_keeps_serving() {
     // Rejected requests log nothing; each accepted turn exactly once.
     assert_eq!(stats["turns"], 4, "{stats}");
 }
+
+#[test]
+fn a_follow_up_continues_the_question_and_a_code_question_gets_its_rule_too() {
+    let server = Server::start();
+    let first = server.ask(json!({"message": "How fast is delivery to Guangzhou?"}), None);
+    assert!(first["answer"].as_str().unwrap().contains("1-3 days"), "{first}");
+    // The city is in a remote region the policy names; the follow-up asks the same thing of it.
+    let next = server.ask(json!({"message": "what about Urumqi?", "session_id": first["session_id"]}), None);
+    assert!(next["answer"].as_str().unwrap().contains("5-10 days"), "{next}");
+
+    let warranty = server
+        .ask(json!({"message": "My purifier shows E04 in its third year. Is the fan motor still covered?"}), None);
+    let text = warranty["answer"].as_str().unwrap();
+    assert!(text.contains("Fan motor fault") && text.contains("5 years"), "{text}");
+}
