@@ -365,7 +365,12 @@ impl Assistant {
         session.turns += 1;
         session.updated_at = now;
         session.last_intent = Some(intent);
-        remember_question(&mut session, message, intent, lang);
+        if refused.is_some() || handoff.is_some() {
+            // Neither a refused message nor one a person takes over is a question to continue.
+            session.recent_questions.clear();
+        } else {
+            remember_question(&mut session, message, intent, lang);
+        }
         // The order under discussion outlives a turn about something else, so a later "get me
         // a human" still names it.
         session.slots = Slots { order_id: slots.order_id.clone().or(session.slots.order_id.take()), ..slots.clone() };
@@ -750,14 +755,12 @@ impl Assistant {
         let request = SearchRequest { query, k: EVIDENCE_K, mode: SearchMode::Hybrid, filters };
         let (mut evidence, _) = self.retriever.evidence(&snapshot, &request)?;
         if !earlier.is_empty() {
-            // The follow-up's own words may not find the passage ("and to Lhasa?"): the
-            // ranking with the earlier question's words takes turns with its own. Its cosines
-            // are the thread's, not the question's, so they do not judge the answer.
+            // The follow-up's own words may not find the passage ("and to Lhasa?"), and say too
+            // little for a cosine: the ranking of the whole thread leads, with its cosines, and
+            // takes turns with the follow-up's own.
             let continued =
                 SearchRequest { query: format!("{} {}", earlier.join(" "), request.query), ..request.clone() };
-            let mut found = self.retriever.evidence(&snapshot, &continued)?.0;
-            found.iter_mut().for_each(|e| e.dense = None);
-            evidence = interleave(evidence, found, EVIDENCE_K);
+            evidence = interleave(self.retriever.evidence(&snapshot, &continued)?.0, evidence, EVIDENCE_K);
         }
         if request.filters.product.is_some() && request.filters.doc_type.is_none() {
             // The product narrows the search, but the shop's rules (returns, payment, warranty)
@@ -776,7 +779,11 @@ impl Assistant {
             compose::compose(&asked, earlier, lang, &evidence, product, &self.thresholds, &self.synonyms);
         let compose_ms = composing.elapsed().as_secs_f64() * 1000.0;
         let candidates = candidates_of(&evidence);
-        let cited = composed.citations.first().and_then(|c| evidence.iter().find(|e| e.chunk.doc_id == c.doc_id));
+        // The passage quoted: a document (a fault-code guide) holds rows and notes alike.
+        let cited = composed
+            .citations
+            .first()
+            .and_then(|c| evidence.iter().find(|e| e.chunk.doc_id == c.doc_id && e.chunk.section == c.section));
         let product_hint = cited.and_then(|e| e.chunk.products.first().cloned());
         Ok(Act {
             product_hint: if composed.answered { product_hint } else { None },

@@ -128,7 +128,7 @@ pub fn compose(
         Lang::En => thresholds.max_chars_en,
     };
     let answer = trim(&evidence[primary], &query, budget);
-    let answer = name_subject(answer, &evidence[primary].chunk, question);
+    let answer = if product.is_none() { name_subject(answer, &evidence[primary].chunk, question) } else { answer };
     let mut cited = vec![primary];
     // Other documents that support the answer as well (the FAQ and the policy behind it).
     for (i, e) in evidence.iter().enumerate().take(thresholds.candidates) {
@@ -151,8 +151,9 @@ pub fn compose(
     Composed { answered: true, answer, citations, confidence, signals }
 }
 
-/// A "which one" question is answered by the page's subject, which a passage cut from that
-/// page's section ("适合人群") rarely repeats: the answer then opens with the product page's title.
+/// A "which one" question naming no product is answered by the page's subject, which a
+/// passage cut from that page's section ("适合人群") rarely repeats: the answer then opens
+/// with the product page's title. (One naming products compares them: no title is prefixed.)
 fn name_subject(answer: String, chunk: &Chunk, question: &str) -> String {
     if chunk.doc_type != DocType::Product || !asks_which(question) || answer.contains(chunk.title.as_str()) {
         return answer;
@@ -735,9 +736,9 @@ impl Query {
     ) -> Query {
         let (mut terms, mut clause_weights): (Vec<Term>, Vec<f32>) = weighted_terms(question).into_iter().unzip();
         let asked = terms.len();
-        // The whole thread: a follow-up asks what the question it continues asked.
+        // The whole thread, where the earlier questions' words find their synonyms.
         let thread = earlier.iter().map(String::as_str).chain([question]).collect::<Vec<_>>().join("\n");
-        for measure in measure_terms(&thread) {
+        for measure in measure_terms(question) {
             if !terms.contains(&measure) {
                 terms.push(measure);
                 clause_weights.push(1.0);
@@ -791,8 +792,8 @@ impl Query {
             weights,
             row_codes,
             product_row,
-            asks_number: asks_number(&thread),
-            asks_how: asks_how(&thread),
+            asks_number: asks_number(question),
+            asks_how: asks_how(question),
             optional,
             own,
             aliases,
@@ -933,12 +934,7 @@ fn choose(
                 // Code rows are judged on words: a row's cosine says little about which appliance.
                 Some(cos) if !code_row => support + thresholds.cosine_weight * (cos - thresholds.cosine_pivot),
                 _ => support,
-            } + if code_row {
-                0.0
-            } else {
-                HEADING_BONUS * query.heading_coverage(&evidence[i].chunk.section)
-                    + THREAD_BONUS * query.thread_share(&haystacks[i])
-            };
+            } + if code_row { 0.0 } else { HEADING_BONUS * query.heading_coverage(&evidence[i].chunk.section) };
             tracing::debug!(rank = i, doc = %evidence[i].chunk.doc_id, section = %evidence[i].chunk.section, support, ?cosine, score, "answer candidate");
             (i, Signals { support, cosine, code_row, score }, numbered)
         })
@@ -946,11 +942,15 @@ fn choose(
             // A passage that answers beats one that does not, whatever their ranks; of those, one
             // stating a number beats one that does not when a number was asked for ("留多大空间":
             // "前方留 1.5 米", not "留有空间"); among close ones the shop's own rules and
-            // manuals beat pages that restate them.
+            // manuals beat pages that restate them, and for a follow-up, passages on the thread's
+            // subject (which decides between answers, never whether there is one).
             let passes = |s: &Signals| s.score >= thresholds.of(s);
             let numbered = |n: bool| query.asks_number && n;
-            let adjusted =
-                |k: usize, s: &Signals| s.score - RANK_PENALTY * k as f32 + authority(evidence[k].chunk.doc_type);
+            let adjusted = |k: usize, s: &Signals| {
+                s.score - RANK_PENALTY * k as f32
+                    + authority(evidence[k].chunk.doc_type)
+                    + THREAD_BONUS * query.thread_share(&haystacks[k])
+            };
             let (a_adjusted, b_adjusted) = (adjusted(*i, a), adjusted(*j, b));
             let close = (a_adjusted - b_adjusted).abs() <= NUMBER_PREFERENCE_MARGIN;
             let by_number = |s: &Signals, n: bool| close && passes(s) && numbered(n);
@@ -1005,9 +1005,8 @@ const NUMBER_BONUS: f32 = 0.6;
 const HEADING_BONUS: f32 = 0.1;
 const HEADING_MIN_COVERAGE: f32 = 0.5;
 
-/// What a passage having all of the earlier questions' words adds to its score when
-/// answering a follow-up: as much as a heading, so it decides between passages that answer
-/// the follow-up's own words alike.
+/// What a passage having all of the earlier questions' words adds when picking among the
+/// passages that answer a follow-up: as much as the shop's own rules over restating pages.
 const THREAD_BONUS: f32 = 0.1;
 /// The most the earlier questions' words weigh together, as a share of the follow-up's own.
 const THREAD_WEIGHT_CAP: f32 = 0.5;
@@ -1096,10 +1095,13 @@ fn trim(e: &Evidence, query: &Query, budget: usize) -> String {
         if !take(i, &mut keep, &mut used) {
             continue;
         }
-        // A step of a procedure asked for brings the other steps, in order.
+        // A step of a procedure asked for brings the steps of its list, in order, as far as
+        // they fit.
         if query.asks_how && units[i].step {
-            for j in (0..units.len()).filter(|&j| units[j].step && units[j].line_start) {
-                take(j, &mut keep, &mut used);
+            for j in procedure(&units, i) {
+                if !take(j, &mut keep, &mut used) && !keep.contains(&j) {
+                    break;
+                }
             }
         }
         // A list item needs its lead-in; a lead-in needs its list.
@@ -1120,6 +1122,15 @@ fn trim(e: &Evidence, query: &Query, budget: usize) -> String {
     }
     keep.sort_unstable();
     join_units(&units, &keep)
+}
+
+/// The first units of the numbered steps in the list unit `i` is part of: the steps before
+/// and after it, up to a line that is not a step.
+fn procedure(units: &[Unit], i: usize) -> Vec<usize> {
+    let ends_list = |j: usize| units[j].line_start && !units[j].step;
+    let first = (0..=i).rev().take_while(|&j| !ends_list(j)).last().unwrap_or(i);
+    let last = (i..units.len()).take_while(|&j| !ends_list(j)).last().unwrap_or(i);
+    (first..=last).filter(|&j| units[j].step && units[j].line_start).collect()
 }
 
 /// A sentence, list item or table row of a passage.

@@ -19,6 +19,7 @@ pub enum Dimension {
     Power,
     Pressure,
     Charge,
+    Energy,
     Loudness,
     Frequency,
 }
@@ -54,8 +55,8 @@ const UNITS: &[(&str, Dimension)] = &[
     ("公里", Length),
     ("英寸", Length),
     ("寸", Length),
+    // No bare "g": "5G" is a Wi-Fi band.
     ("kg", Weight),
-    ("g", Weight),
     ("gram", Weight),
     ("grams", Weight),
     ("kilo", Weight),
@@ -123,10 +124,12 @@ const UNITS: &[(&str, Dimension)] = &[
     ("degree", Degrees),
     ("degrees", Degrees),
     ("度", Degrees),
+    ("度电", Energy),
+    ("kwh", Energy),
     ("yuan", Money),
     ("rmb", Money),
+    // No bare 块: "两块滤芯" counts filters.
     ("元", Money),
-    ("块", Money),
     ("块钱", Money),
     ("%", Percent),
     ("％", Percent),
@@ -161,7 +164,8 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
     let mut found = Vec::new();
     let mut at = 0;
     while at < lower.len() {
-        if let Some(q) = quantity_at(&lower, at) {
+        let previous_end = found.last().map_or(0, |q: &Quantity| q.span.end);
+        if let Some(q) = quantity_at(&lower, previous_end, at) {
             at = q.span.end;
             found.push(q);
         } else {
@@ -176,8 +180,9 @@ pub fn dimensions(text: &str) -> impl Iterator<Item = Dimension> {
     quantities(text).into_iter().map(|q| q.dimension)
 }
 
-/// The quantity whose number starts at byte `at`, if one does.
-fn quantity_at(lower: &str, at: usize) -> Option<Quantity> {
+/// The quantity whose number starts at byte `at`, if one does; a prefix ("¥", "下午") is looked
+/// for after `from`, where the previous quantity ended, so quantities never overlap.
+fn quantity_at(lower: &str, from: usize, at: usize) -> Option<Quantity> {
     if let Some(rest) = lower[at..].strip_prefix("百分之") {
         let (digits, _) = number_at(rest, 0)?;
         return Some(Quantity { dimension: Percent, span: at..at + "百分之".len() + digits });
@@ -198,8 +203,8 @@ fn quantity_at(lower: &str, at: usize) -> Option<Quantity> {
     }
     let text = &lower[at..end];
     let prefix_start = |prefixes: &[&str]| {
-        let before = lower[..at].trim_end_matches(' ');
-        prefixes.iter().find(|p| before.ends_with(*p)).map(|p| before.len() - p.len())
+        let before = lower[from..at].trim_end_matches(' ');
+        prefixes.iter().find(|p| before.ends_with(*p)).map(|p| from + before.len() - p.len())
     };
     let clock = |start: usize, end: usize| Some(Quantity { dimension: TimeOfDay, span: start..end });
     if !han && is_clock_digits(text) {
@@ -217,7 +222,9 @@ fn quantity_at(lower: &str, at: usize) -> Option<Quantity> {
             let minutes = after_dian
                 .strip_prefix('半')
                 .map(|_| '半'.len_utf8())
-                .or_else(|| number_len(after_dian).filter(|&n| after_dian[n..].starts_with('分')).map(|n| n + 3))
+                .or_else(|| {
+                    number_len(after_dian).filter(|&n| after_dian[n..].starts_with('分')).map(|n| n + '分'.len_utf8())
+                })
                 .unwrap_or(0);
             return clock(day_part.unwrap_or(at), unit_at + '点'.len_utf8() + minutes);
         }
@@ -227,7 +234,9 @@ fn quantity_at(lower: &str, at: usize) -> Option<Quantity> {
     let unit = UNITS
         .iter()
         .filter(|(unit, _)| {
+            // "一升级" is a tier upgrade, not a litre.
             rest.starts_with(unit)
+                && !rest[unit.len()..].starts_with('级')
                 && (!unit.is_ascii()
                     || !unit.ends_with(|c: char| c.is_ascii_alphabetic())
                     || !rest[unit.len()..].starts_with(|c: char| c.is_ascii_alphabetic()))
@@ -276,7 +285,7 @@ fn skip_spaces(lower: &str, at: usize) -> usize {
 
 /// "16:00", "9:30": hours and minutes.
 fn is_clock_digits(text: &str) -> bool {
-    let first = text.split(['-', '–', '~', '～', '至', '到']).next().unwrap_or(text).trim();
+    let first = text.split(RANGE_MARKS).next().unwrap_or(text).trim();
     first.split_once(':').is_some_and(|(h, m)| {
         h.len() <= 2
             && m.len() == 2
@@ -332,6 +341,30 @@ mod tests {
         assert!(dims("2026年11月5日").is_empty());
         assert!(dims("US 9.5 and size 10").is_empty());
         assert!(dims("5 mind the gap").is_empty());
+    }
+
+    #[test]
+    fn look_alikes_of_units_are_not_quantities() {
+        assert_eq!(dims("我家WiFi是5G的"), vec![]);
+        assert_eq!(dims("两块滤芯"), vec![]);
+        assert_eq!(dims("银卡一升级就是金卡"), vec![]);
+        assert_eq!(dims("一天 1.1 度电，倾斜 15 度"), vec![Duration, Energy, Degrees]);
+    }
+
+    #[test]
+    fn spans_are_ordered_disjoint_and_on_character_boundaries() {
+        for text in
+            ["我付了299 rmb 3天了还能退吗", "299 rmb 2 days?", "¥¥5元 ￥6 下午下午3点😀 rmb rmb 7", "５０元 ５点 😀3点"]
+        {
+            let found = quantities(text);
+            for pair in found.windows(2) {
+                assert!(pair[0].span.end <= pair[1].span.start, "{text}: {found:?}");
+            }
+            for q in &found {
+                assert!(text.is_char_boundary(q.span.start) && text.is_char_boundary(q.span.end), "{text}: {q:?}");
+            }
+        }
+        assert_eq!(dims("我付了299 rmb 3天了还能退吗"), vec![Money, Duration]);
     }
 
     #[test]
