@@ -128,7 +128,7 @@ pub fn compose(
         Lang::En => thresholds.max_chars_en,
     };
     let answer = trim(&evidence[primary], &query, budget);
-    let answer = if product.is_none() { name_subject(answer, &evidence[primary].chunk, question) } else { answer };
+    let answer = name_subject(answer, &evidence[primary].chunk, question, product);
     let mut cited = vec![primary];
     // Other documents that support the answer as well (the FAQ and the policy behind it).
     for (i, e) in evidence.iter().enumerate().take(thresholds.candidates) {
@@ -154,8 +154,12 @@ pub fn compose(
 /// A "which one" question naming no product is answered by the page's subject, which a
 /// passage cut from that page's section ("适合人群") rarely repeats: the answer then opens
 /// with the product page's title. (One naming products compares them: no title is prefixed.)
-fn name_subject(answer: String, chunk: &Chunk, question: &str) -> String {
-    if chunk.doc_type != DocType::Product || !asks_which(question) || answer.contains(chunk.title.as_str()) {
+fn name_subject(answer: String, chunk: &Chunk, question: &str, product: Option<&str>) -> String {
+    if product.is_some()
+        || chunk.doc_type != DocType::Product
+        || !asks_which(question)
+        || answer.contains(chunk.title.as_str())
+    {
         return answer;
     }
     match chunk.lang {
@@ -168,8 +172,7 @@ fn name_subject(answer: String, chunk: &Chunk, question: &str) -> String {
 fn asks_which(question: &str) -> bool {
     const ZH: &[&str] = &["哪款", "哪个", "哪双", "哪种", "哪台", "哪一款", "哪一双", "推荐"];
     let lower = question.to_lowercase();
-    lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "which" || w == "recommend")
-        || ZH.iter().any(|z| question.contains(z))
+    latin_words(&lower).any(|w| w == "which" || w == "recommend") || ZH.iter().any(|z| question.contains(z))
 }
 
 fn not_found(lang: Lang, signals: Signals, confidence: f32) -> Composed {
@@ -273,7 +276,7 @@ const MEASURES: &[(&str, &str)] = &[
 /// found: many pages state the number without naming the measure ("leave 30 cm").
 fn measure_terms(question: &str) -> Vec<Term> {
     let lower = question.to_lowercase();
-    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = latin_words(&lower).collect();
     let asked = |phrase: &str| {
         if phrase.is_ascii() {
             words.windows(2).any(|w| w[0] == "how" && w[1] == phrase)
@@ -289,7 +292,7 @@ fn measure_terms(question: &str) -> Vec<Term> {
 fn asks_number(question: &str) -> bool {
     const ZH: &[&str] = &["多久", "多少", "多长", "多大", "多重", "多高", "多宽", "多远", "几"];
     let lower = question.to_lowercase();
-    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = latin_words(&lower).collect();
     words.windows(2).any(|w| w[0] == "how" && EN_HOW.contains(&w[1])) || ZH.iter().any(|z| question.contains(z))
 }
 
@@ -299,7 +302,7 @@ fn asks_how(question: &str) -> bool {
     const EN: &[&str] = &["step", "steps", "procedure", "instructions"];
     const ZH: &[&str] = &["怎么", "如何", "怎样", "步骤", "流程"];
     let lower = question.to_lowercase();
-    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = latin_words(&lower).collect();
     let how_to =
         words.iter().enumerate().any(|(i, w)| *w == "how" && !words.get(i + 1).is_some_and(|n| EN_HOW.contains(n)));
     how_to || words.iter().any(|w| EN.contains(w)) || ZH.iter().any(|z| question.contains(z))
@@ -419,7 +422,7 @@ fn names_asker(lead_in: &str) -> bool {
         &["dealer", "installer", "technician", "engineer", "retailer", "reseller", "distributor", "question", "here"];
     const ZH: &[&str] = &["经销商", "安装", "师傅", "门店", "售后", "请问"];
     let lower = lead_in.to_lowercase();
-    lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| EN.contains(&w)) || ZH.iter().any(|z| lower.contains(z))
+    latin_words(&lower).any(|w| EN.contains(&w)) || ZH.iter().any(|z| lower.contains(z))
 }
 
 /// Whether a clause asks something: a question mark, a Chinese question word or particle,
@@ -432,7 +435,7 @@ fn is_interrogative(clause: &str) -> bool {
         "are", "will", "would", "should", "may", "am", "was", "were",
     ];
     let clause = clause.trim();
-    let first = clause.split(|c: char| !c.is_ascii_alphanumeric()).find(|w| !w.is_empty()).unwrap_or("");
+    let first = latin_words(clause).next().unwrap_or("");
     clause.ends_with(['?', '？'])
         || ZH.iter().any(|z| clause.contains(z))
         || (clause.starts_with(|c: char| c.is_ascii_alphabetic()) && EN.contains(&first.to_lowercase().as_str()))
@@ -545,6 +548,11 @@ fn push_han_terms(run: &str, terms: &mut Vec<Term>) {
     flush(&mut segment, terms);
 }
 
+/// The runs of ASCII letters and digits in `text`: its English words and numbers.
+fn latin_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
+}
+
 /// A light English stemmer, applied alike to the question's words and the passages' words,
 /// so "refunds"/"refunded"/"refund" and "move"/"moving" meet.
 fn stem(word: &str) -> String {
@@ -607,7 +615,7 @@ impl Haystack {
 
     fn new(text: &str, mut codes: HashSet<String>) -> Haystack {
         let lower = text.to_lowercase();
-        let stems = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(stem).collect();
+        let stems = latin_words(&lower).map(stem).collect();
         // Codes the text writes ("What does E04 mean?"), in the form questions' codes take.
         codes.extend(find_codes(text).iter().map(|c| code_key(c)));
         Haystack { lower, stems, codes, dimensions: quantity::dimensions(text).collect() }
@@ -936,9 +944,14 @@ fn choose(
                 _ => support,
             } + if code_row { 0.0 } else { HEADING_BONUS * query.heading_coverage(&evidence[i].chunk.section) };
             tracing::debug!(rank = i, doc = %evidence[i].chunk.doc_id, section = %evidence[i].chunk.section, support, ?cosine, score, "answer candidate");
-            (i, Signals { support, cosine, code_row, score }, numbered)
+            // Among passages that answer: the shop's own rules and manuals over pages that
+            // restate them, and for a follow-up, passages on the thread's subject.
+            let adjusted = score - RANK_PENALTY * i as f32
+                + authority(evidence[i].chunk.doc_type)
+                + THREAD_BONUS * query.thread_share(&haystacks[i]);
+            (i, Signals { support, cosine, code_row, score }, numbered, adjusted)
         })
-        .max_by(|(i, a, a_numbered), (j, b, b_numbered)| {
+        .max_by(|(i, a, a_numbered, a_adjusted), (j, b, b_numbered, b_adjusted)| {
             // A passage that answers beats one that does not, whatever their ranks; of those, one
             // stating a number beats one that does not when a number was asked for ("留多大空间":
             // "前方留 1.5 米", not "留有空间"); among close ones the shop's own rules and
@@ -946,21 +959,15 @@ fn choose(
             // subject (which decides between answers, never whether there is one).
             let passes = |s: &Signals| s.score >= thresholds.of(s);
             let numbered = |n: bool| query.asks_number && n;
-            let adjusted = |k: usize, s: &Signals| {
-                s.score - RANK_PENALTY * k as f32
-                    + authority(evidence[k].chunk.doc_type)
-                    + THREAD_BONUS * query.thread_share(&haystacks[k])
-            };
-            let (a_adjusted, b_adjusted) = (adjusted(*i, a), adjusted(*j, b));
             let close = (a_adjusted - b_adjusted).abs() <= NUMBER_PREFERENCE_MARGIN;
             let by_number = |s: &Signals, n: bool| close && passes(s) && numbered(n);
             passes(a)
                 .cmp(&passes(b))
                 .then(by_number(a, *a_numbered).cmp(&by_number(b, *b_numbered)))
-                .then(a_adjusted.total_cmp(&b_adjusted))
+                .then(a_adjusted.total_cmp(b_adjusted))
                 .then(j.cmp(i))
         })
-        .map(|(i, signals, _)| (i, signals))
+        .map(|(i, signals, _, _)| (i, signals))
 }
 
 /// Whether text states a quantity or a frequency: a digit, a Chinese numeral before a unit
