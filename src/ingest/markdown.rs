@@ -32,9 +32,9 @@ struct Builder {
     block: String,
     heading_text: Option<(HeadingLevel, String)>,
     table: Option<TableState>,
-    list_depth: usize,
-    /// The number of the next item of each open list, None for a bulleted one.
-    list_numbers: Vec<Option<u64>>,
+    /// The lists open around the text, innermost last: each one's next item number, None
+    /// for a bulleted one.
+    lists: Vec<Option<u64>>,
 }
 
 impl Builder {
@@ -155,32 +155,30 @@ pub fn sections(body: &str) -> Vec<Section> {
                     t.row.push(cell.trim().to_string());
                 }
             }
-            Event::Start(Tag::Paragraph) if b.list_depth == 0 => b.end_block(),
-            Event::End(TagEnd::Paragraph) if b.list_depth == 0 => b.end_block(),
+            Event::Start(Tag::Paragraph) if b.lists.is_empty() => b.end_block(),
+            Event::End(TagEnd::Paragraph) if b.lists.is_empty() => b.end_block(),
             Event::End(TagEnd::Paragraph) => b.block.push(' '),
             Event::Start(Tag::List(start)) => {
-                if b.list_depth == 0 {
+                if b.lists.is_empty() {
                     b.end_block();
                 }
-                b.list_depth += 1;
-                b.list_numbers.push(start);
+                b.lists.push(start);
             }
             Event::End(TagEnd::List(_)) => {
-                b.list_depth = b.list_depth.saturating_sub(1);
-                b.list_numbers.pop();
-                if b.list_depth == 0 {
+                b.lists.pop();
+                if b.lists.is_empty() {
                     b.end_block();
                 }
             }
             Event::Start(Tag::Item) => {
                 // Top-level items are blocks of their own; nested items stay with their parent.
-                if b.list_depth <= 1 {
+                if b.lists.len() <= 1 {
                     b.end_block();
                 } else {
                     b.block.push_str("; ");
                 }
                 // A step keeps its number: the order of a procedure is part of it.
-                if let Some(Some(n)) = b.list_numbers.last_mut() {
+                if let Some(Some(n)) = b.lists.last_mut() {
                     b.block.push_str(&format!("{n}. "));
                     *n += 1;
                 }
