@@ -467,6 +467,7 @@ impl Assistant {
     ) -> Result<Act, TurnError> {
         let verified = session.verified_orders.clone();
         let earlier = if dialogue::continues(message, lang) { session.recent_questions.clone() } else { Vec::new() };
+        let question = self.in_rule_words(message, slots, session.customer_id.as_deref(), lang);
         let ctx = ToolContext {
             commerce: self.commerce.as_ref(),
             lang,
@@ -549,7 +550,7 @@ impl Assistant {
             // Nothing in the catalogue fits: the words may be about a rule ("do you sell my
             // data"), which a policy or FAQ answers; a product page answering instead only
             // describes something else we sell, so the search's "we do not carry that" stands.
-            let rule = self.knowledge(message, &earlier, intent, slots, lang)?;
+            let rule = self.knowledge(&question, &earlier, intent, slots, lang)?;
             if rule.answered && matches!(rule.doc_type, Some(DocType::Policy | DocType::Faq)) {
                 return Ok(rule);
             }
@@ -573,11 +574,11 @@ impl Assistant {
                     // "do I lose free shipping") is answered from the policies. A confidently
                     // understood order request without its number is asked for the number.
                     if intent == Intent::ReturnRefund {
-                        return self.knowledge(message, &earlier, intent, slots, lang);
+                        return self.knowledge(&question, &earlier, intent, slots, lang);
                     }
                     let (mut retrieve_ms, mut compose_ms) = (0.0, 0.0);
                     if confidence < FOLLOW_UP_CONFIDENCE {
-                        let act = self.knowledge(message, &earlier, intent, slots, lang)?;
+                        let act = self.knowledge(&question, &earlier, intent, slots, lang)?;
                         if act.answered || confidence < PROMPT_CONFIDENCE {
                             return Ok(act);
                         }
@@ -656,7 +657,7 @@ impl Assistant {
             Intent::InventoryCheck => {
                 let Some(product) = self.product_of(slots)? else {
                     if confidence < PROMPT_CONFIDENCE {
-                        return self.knowledge(message, &earlier, intent, slots, lang);
+                        return self.knowledge(&question, &earlier, intent, slots, lang);
                     }
                     return Ok(Act::ask_for(
                         "product",
@@ -683,7 +684,7 @@ impl Assistant {
             Intent::PriceQuote => {
                 let basket = self.basket(message, slots)?;
                 if basket.is_empty() {
-                    return self.knowledge(message, &earlier, intent, slots, lang);
+                    return self.knowledge(&question, &earlier, intent, slots, lang);
                 }
                 match basket.as_slice() {
                     [(product, 1)] if asks_list_price(message, slots) => {
@@ -693,7 +694,7 @@ impl Assistant {
                 }
             }
             Intent::FaultDiagnosis => {
-                let mut act = self.knowledge(message, &earlier, intent, slots, lang)?;
+                let mut act = self.knowledge(&question, &earlier, intent, slots, lang)?;
                 if let Some(code) = slots.fault_code.as_deref()
                     && act.answered
                 {
@@ -701,7 +702,7 @@ impl Assistant {
                     // then the shop's rule on the rest of the question when a policy or the
                     // fault-code guide's own notes (its warranty reminder) answer it.
                     let rule_slots = Slots { fault_code: None, ..slots.clone() };
-                    let rule = self.knowledge(&without_code(message, code), &earlier, intent, &rule_slots, lang)?;
+                    let rule = self.knowledge(&without_code(&question, code), &earlier, intent, &rule_slots, lang)?;
                     let states_rule = rule.doc_type == Some(DocType::Policy)
                         || (rule.doc_type == Some(DocType::FaultCodes) && !rule.cites_code_row);
                     if rule.answered && states_rule {
@@ -721,8 +722,20 @@ impl Assistant {
                 }
                 Ok(act)
             }
-            _ => self.knowledge(message, &earlier, intent, slots, lang),
+            _ => self.knowledge(&question, &earlier, intent, slots, lang),
         }
+    }
+
+    /// The message as the documents would word it: a coupon code ("NEW20") is unknown to the
+    /// rules, which speak of its kind ("new-customer coupon").
+    fn in_rule_words(&self, message: &str, slots: &Slots, customer_id: Option<&str>, lang: Lang) -> String {
+        if slots.coupon.is_none() {
+            return message.to_string();
+        }
+        let coupons = self.commerce.coupons(customer_id).unwrap_or_default();
+        replace_tokens(message, |token| {
+            coupons.iter().find(|c| c.code.eq_ignore_ascii_case(token)).map(|c| pricing::coupon_in_rule_words(c, lang).to_string())
+        })
     }
 
     /// Retrieval and an extractive answer, filtered to the product and code the turn names.
@@ -1445,11 +1458,25 @@ fn asks_rules(message: &str) -> bool {
 
 /// The message with every mention of one fault code ("E-04", "e04") blanked out.
 fn without_code(message: &str, code: &str) -> String {
+    replace_tokens(message, |token| (crate::text::normalize_code(token).as_deref() == Some(code)).then(String::new))
+}
+
+/// The message with each code-shaped token ("NEW20", "E-04") that `replacement` knows replaced,
+/// spaced from its neighbours.
+fn replace_tokens(message: &str, replacement: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(message.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
-        let is_code = crate::text::normalize_code(run).as_deref() == Some(code);
-        out.push_str(if is_code { " " } else { run.as_str() });
+        match (!run.is_empty()).then(|| replacement(run)).flatten() {
+            Some(words) => {
+                out.push(' ');
+                if !words.is_empty() {
+                    out.push_str(&words);
+                    out.push(' ');
+                }
+            }
+            None => out.push_str(run),
+        }
         run.clear();
     };
     for c in message.chars() {
@@ -1497,6 +1524,8 @@ mod tests {
     fn only_the_named_code_is_blanked_out() {
         assert_eq!(without_code("purifier E-04 in year 4, R5 too", "E04"), "purifier   in year 4, R5 too");
         assert_eq!(without_code("净化器显示e04怎么办", "E04"), "净化器显示 怎么办");
+        let coupon_kind = |token: &str| (token == "NEW20").then(|| "new-customer coupon".to_string());
+        assert_eq!(replace_tokens("NEW20-C1012 or NEW20?", coupon_kind), "NEW20-C1012 or  new-customer coupon ?");
     }
 
     #[test]

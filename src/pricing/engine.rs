@@ -340,10 +340,7 @@ fn check_coupon(coupon: &Coupon, ctx: &Context) -> Result<(), PricingError> {
 }
 
 fn coupon_step(coupon: &Coupon, off: i64) -> Step {
-    let (name_en, name_zh) = match coupon.kind {
-        CouponKind::Store => ("Coupon", "店铺券"),
-        CouponKind::NewCustomer => ("New-customer coupon", "新人券"),
-    };
+    let (name_en, name_zh) = super::explain::coupon_kind_names(coupon.kind);
     Step {
         kind: StepKind::Coupon,
         label_en: format!(

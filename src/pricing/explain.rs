@@ -2,6 +2,25 @@
 
 use super::{Quote, StepKind};
 use crate::domain::Lang;
+use crate::domain::commerce::{Coupon, CouponKind};
+
+/// What the shop's rules call a coupon's kind: ("Coupon", "店铺券").
+pub(super) fn coupon_kind_names(kind: CouponKind) -> (&'static str, &'static str) {
+    match kind {
+        CouponKind::Store => ("Coupon", "店铺券"),
+        CouponKind::NewCustomer => ("New-customer coupon", "新人券"),
+    }
+}
+
+/// A coupon as the promotion rules name it ("store coupon", "新人券"): a question about a code
+/// is about the rules for its kind, which its amounts would only match to worked examples.
+pub fn coupon_in_rule_words(coupon: &Coupon, lang: Lang) -> &'static str {
+    match (lang, coupon.kind) {
+        (Lang::Zh, kind) => coupon_kind_names(kind).1,
+        (Lang::En, CouponKind::Store) => "store coupon",
+        (Lang::En, CouponKind::NewCustomer) => "new-customer coupon",
+    }
+}
 
 /// "¥699.00", "-¥44.70".
 pub(super) fn yuan(cents: i64) -> String {

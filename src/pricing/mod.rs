@@ -28,6 +28,7 @@ mod seed_check;
 pub use advice::{Advice, advise};
 pub use engine::{best_quote, quote};
 pub use error::PricingError;
+pub use explain::coupon_in_rule_words;
 pub use shop::{is_remote_province, names_remote_province, shop_day};
 
 use crate::domain::commerce::{Category, Coupon, Promotion, Tier};

@@ -431,3 +431,12 @@ fn a_follow_up_continues_the_question_and_a_code_question_gets_its_rule_too() {
     let text = warranty["answer"].as_str().unwrap();
     assert!(text.contains("Fan motor fault") && text.contains("5 years"), "{text}");
 }
+
+#[test]
+fn a_coupon_code_is_asked_about_as_its_kind() {
+    let server = Server::start();
+    // The rules never name codes: NEW20 is a new-customer coupon, HALDEN60 a store coupon.
+    let reply = server.ask(json!({"message": "Can I use NEW20 together with HALDEN60?"}), None);
+    let text = reply["answer"].as_str().unwrap();
+    assert!(text.contains("cannot be combined with any other store coupon") || text.contains("but not both"), "{reply}");
+}
