@@ -734,7 +734,10 @@ impl Assistant {
         }
         let coupons = self.commerce.coupons(customer_id).unwrap_or_default();
         replace_tokens(message, |token| {
-            coupons.iter().find(|c| c.code.eq_ignore_ascii_case(token)).map(|c| pricing::coupon_in_rule_words(c, lang).to_string())
+            coupons
+                .iter()
+                .find(|c| c.code.eq_ignore_ascii_case(token))
+                .map(|c| pricing::coupon_in_rule_words(c, lang).to_string())
         })
     }
 

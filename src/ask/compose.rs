@@ -1111,6 +1111,11 @@ fn trim(e: &Evidence, query: &Query, budget: usize) -> String {
                 }
             }
         }
+        // A sentence that points back ("Until then they show as pending") needs the one it
+        // points to.
+        if units[i].leans_back && i > 0 {
+            take(i - 1, &mut keep, &mut used);
+        }
         // A list item needs its lead-in; a lead-in needs its list.
         if units[i].list_item
             && let Some(lead) = (0..i).rev().find(|&j| !units[j].list_item)
@@ -1150,6 +1155,39 @@ struct Unit {
     step: bool,
     /// Ends with a colon: introduces what follows.
     lead_in: bool,
+    /// Continues the sentence before it on the same line ("Until then...", "否则...").
+    leans_back: bool,
+}
+
+/// Openings that only make sense after the sentence before them.
+const BACK_REFERENCES: &[&str] = &[
+    "until then",
+    "after that",
+    "before that",
+    "in that case",
+    "otherwise",
+    "then ",
+    "this ",
+    "that ",
+    "these ",
+    "those ",
+    "it ",
+    "they ",
+    "在此之前",
+    "此前",
+    "此后",
+    "之后",
+    "届时",
+    "否则",
+    "这",
+    "那",
+    "此时",
+    "它",
+];
+
+fn leans_back(sentence: &str) -> bool {
+    let lower = sentence.to_lowercase();
+    BACK_REFERENCES.iter().any(|opening| lower.starts_with(opening))
 }
 
 fn units(text: &str) -> Vec<Unit> {
@@ -1160,7 +1198,15 @@ fn units(text: &str) -> Vec<Unit> {
         let pieces = if line.contains(" | ") { vec![render_cells(&line)] } else { sentences(&line) };
         for (k, piece) in pieces.into_iter().enumerate() {
             let lead_in = piece.ends_with(':') || piece.ends_with('：');
-            out.push(Unit { text: piece, line_start: k == 0, list_item: list_item && k == 0, step, lead_in });
+            let leans_back = k > 0 && leans_back(&piece);
+            out.push(Unit {
+                text: piece,
+                line_start: k == 0,
+                list_item: list_item && k == 0,
+                step,
+                lead_in,
+                leans_back,
+            });
         }
     }
     out
@@ -1563,6 +1609,20 @@ mod tests {
         assert!(!composed.answer.contains("Gift cards"), "{}", composed.answer);
         assert!(!composed.answer.contains("**"));
         assert!(composed.answer.chars().count() <= 200 + 80, "{}", composed.answer);
+    }
+
+    #[test]
+    fn a_sentence_pointing_back_is_quoted_with_the_one_it_points_to() {
+        let text = "1. You earn points on the amount you paid for goods. Shipping does not earn points.\n\
+                    2. Points are credited 8 days after delivery. Until then they show as pending under Me -> \
+                    Points.\n\
+                    3. If you return an item, the points earned on it are deducted from your balance.";
+        let evidence = ranked(vec![passage("membership-policy-en", Lang::En, "Membership", "2. Earning", text)]);
+        let thresholds = Thresholds { max_chars_en: 120, ..Thresholds::default() };
+        let composed = compose("When do my points show up?", &[], Lang::En, &evidence, None, &thresholds, &[]);
+        assert!(composed.answer.contains("8 days after delivery. Until then"), "{}", composed.answer);
+        assert!(!composed.answer.contains("deducted"), "{}", composed.answer);
+        assert!(leans_back("否则不能退货。") && !leans_back("其他商品可以退。"));
     }
 
     #[test]

@@ -438,5 +438,8 @@ fn a_coupon_code_is_asked_about_as_its_kind() {
     // The rules never name codes: NEW20 is a new-customer coupon, HALDEN60 a store coupon.
     let reply = server.ask(json!({"message": "Can I use NEW20 together with HALDEN60?"}), None);
     let text = reply["answer"].as_str().unwrap();
-    assert!(text.contains("cannot be combined with any other store coupon") || text.contains("but not both"), "{reply}");
+    assert!(
+        text.contains("cannot be combined with any other store coupon") || text.contains("but not both"),
+        "{reply}"
+    );
 }
