@@ -113,6 +113,7 @@ pub fn compose(
 ) -> Composed {
     let haystacks: Vec<Haystack> = evidence.iter().map(Haystack::of).collect();
     let query = Query::new(question, earlier, evidence, &haystacks, product, synonyms);
+    tracing::debug!(terms = ?query.terms.iter().zip(&query.weights).collect::<Vec<_>>(), "question terms");
     let Some((chosen, signals)) = choose(&query, evidence, &haystacks, thresholds) else {
         return not_found(lang, Signals::default(), 0.0);
     };
@@ -436,7 +437,10 @@ fn is_interrogative(clause: &str) -> bool {
     ];
     let clause = clause.trim();
     let first = latin_words(clause).next().unwrap_or("");
+    // "是上门修还是寄修" chooses between two; a clause opening with 还是 says "still".
+    let chooses = clause.find("还是").is_some_and(|at| at > 0);
     clause.ends_with(['?', '？'])
+        || chooses
         || ZH.iter().any(|z| clause.contains(z))
         || (clause.starts_with(|c: char| c.is_ascii_alphabetic()) && EN.contains(&first.to_lowercase().as_str()))
 }
@@ -1635,6 +1639,8 @@ mod tests {
         assert!(weighted_terms("my card keeps getting declined at checkout, visa").iter().all(|(_, w)| *w == 1.0));
         assert_eq!(clauses("净化器第三年电机坏了 还免费修吗").len(), 2);
         assert_eq!(clauses("RMB 1,299.00 is the price").len(), 1);
+        // A choice ("A还是B") asks; a clause opening with 还是 ("still") tells.
+        assert!(is_interrogative("是上门修还是寄修") && !is_interrogative("还是报E04"));
 
         let evidence = ranked(vec![passage(
             "warranty-policy-zh",
