@@ -1,6 +1,7 @@
 //! Strong patterns decided before the classifier: a message Clerk refuses (see `guard`), an
 //! order number with a status word, a
-//! fault code with an appliance or error word, an explicit request for a person, and a
+//! fault code with an appliance or error word, an order number with a return word, an
+//! explicit request for a person, and a
 //! message that is nothing but a greeting or thanks, and a question about how a rule of the
 //! shop works in general (no order, nothing of "my"). Each backs off when a competing word
 //! says the shopper wants something else ("cancel 202611150123", "E04, can I return it?").
@@ -27,6 +28,9 @@ pub enum Rule {
     Refused,
     /// A named product in a size or colour, asked whether it is there to buy ("轻驰3女款8.5码有吗").
     VariantAvailability,
+    /// An order number with a return, refund or exchange word: the shopper's own return
+    /// ("202611050862里的T恤还能七天无理由退吗"), which the order's dates decide.
+    OrderReturn,
 }
 
 impl Rule {
@@ -39,6 +43,7 @@ impl Rule {
             Rule::GeneralQuestion => Intent::PolicyQuestion,
             Rule::Refused => Intent::Other,
             Rule::VariantAvailability => Intent::InventoryCheck,
+            Rule::OrderReturn => Intent::ReturnRefund,
         }
     }
 }
@@ -73,6 +78,27 @@ const OTHER_ORDER_EN: &[&str] = &[
     "return", "refund", "cancel", "chang", "modif", "invoice", "point", "paid", "charg", "pay", "address", "exchang",
     "missing", "wrong", "broken", "damaged", "add", "remov", "instead", "switch", "swap", "upgrad", "combin", "merg",
 ];
+const RETURN_ZH: &[&str] = &[
+    "退货",
+    "退款",
+    "退钱",
+    "退掉",
+    "退回",
+    "寄回",
+    "退吗",
+    "能退",
+    "可以退",
+    "无理由",
+    "换货",
+    "换码",
+    "换尺码",
+    "换个码",
+];
+/// English cues match as word starts, as the status cues do.
+const RETURN_EN: &[&str] = &["return", "refund", "exchang"];
+/// The order's other business: cancelling, the address, an invoice, a price drop, a person.
+const NOT_RETURN_ZH: &[&str] = &["取消", "地址", "发票", "价保", "差价", "投诉"];
+const NOT_RETURN_EN: &[&str] = &["cancel", "address", "invoice", "protection", "drop", "complain"];
 const FAULT_ZH: &[&str] = &[
     "报",
     "显示",
@@ -360,6 +386,13 @@ pub fn strong_intent(folded: &str, slots: &Slots) -> Option<Rule> {
     {
         return Some(Rule::OrderLookup);
     }
+    if slots.order_id.is_some()
+        && (has_zh(RETURN_ZH) || has_en(RETURN_EN))
+        && !has_zh(NOT_RETURN_ZH)
+        && !has_en(NOT_RETURN_EN)
+    {
+        return Some(Rule::OrderReturn);
+    }
     if slots.fault_code.is_some()
         && (has_zh(FAULT_ZH) || has_en(FAULT_EN))
         && !has_zh(NOT_FAULT_ZH)
@@ -496,6 +529,12 @@ mod tests {
     fn strong_patterns_fire() {
         assert_eq!(rule("查一下202611150123到哪了", order()), Some(Intent::OrderStatus));
         assert_eq!(rule("where is 202611150123", order()), Some(Intent::OrderStatus));
+        assert_eq!(rule("202611150123里的T恤还能七天无理由退吗", order()), Some(Intent::ReturnRefund));
+        assert_eq!(rule("can I still return the shoes from order 202611150123?", order()), Some(Intent::ReturnRefund));
+        // The order's other business, and rules asked without an order, are not a return.
+        assert_ne!(rule("202611150123降价了，退差价吗", order()), Some(Intent::ReturnRefund));
+        assert_ne!(rule("cancel 202611150123 and refund me", order()), Some(Intent::ReturnRefund));
+        assert_ne!(rule("T恤还能七天无理由退吗", Slots::default()), Some(Intent::ReturnRefund));
         assert_eq!(rule("扫地机器人报E04怎么办", code()), Some(Intent::FaultDiagnosis));
         assert_eq!(rule("dishwasher shows E04", code()), Some(Intent::FaultDiagnosis));
         assert_eq!(rule("转人工", Slots::default()), Some(Intent::HumanHandoff));
@@ -511,7 +550,8 @@ mod tests {
     fn competing_words_leave_it_to_the_classifier() {
         assert_eq!(rule("取消订单202611150123", order()), None);
         assert_eq!(rule("can I add socks to 202611150123 before it ships", order()), None);
-        assert_eq!(rule("where do I return 202611150123", order()), None);
+        // Where to return an order is about its return, not where the order is.
+        assert_eq!(rule("where do I return 202611150123", order()), Some(Intent::ReturnRefund));
         assert_eq!(rule("E04 还能退货吗", code()), None);
         assert_eq!(rule("不需要转人工，我自己看看", Slots::default()), None);
         assert_eq!(rule("I don't need a human, just tell me the price", Slots::default()), None);
