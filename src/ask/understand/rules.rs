@@ -1,10 +1,9 @@
 //! Strong patterns decided before the classifier: a message Clerk refuses (see `guard`), an
-//! order number with a status word, a
-//! fault code with an appliance or error word, an order number with a return word, an
-//! explicit request for a person, and a
-//! message that is nothing but a greeting or thanks, and a question about how a rule of the
-//! shop works in general (no order, nothing of "my"). Each backs off when a competing word
-//! says the shopper wants something else ("cancel 202611150123", "E04, can I return it?").
+//! order number with a status word or with a return word, a fault code with an appliance or
+//! error word, an explicit request for a person, a message that is nothing but a greeting or
+//! thanks, and a question about how a rule of the shop works in general (no order, nothing
+//! of "my"). Each backs off when a competing word says the shopper wants something else
+//! ("cancel 202611150123", "E04, can I return it?").
 
 use super::features::raw_words;
 use super::guard::{self, Refusal};
