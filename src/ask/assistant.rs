@@ -489,8 +489,18 @@ impl Assistant {
                 match slot {
                     "confirm_return" => {
                         if let Some(order_id) = &slots.order_id {
-                            let outcome =
-                                tools::return_request(&ctx, order_id, proof, true, false, tools::Condition::default());
+                            let quality = session
+                                .pending
+                                .as_ref()
+                                .is_some_and(|p| p.options.iter().any(|o| o == tools::QUALITY_RETURN));
+                            let outcome = tools::return_request(
+                                &ctx,
+                                order_id,
+                                proof,
+                                true,
+                                quality,
+                                tools::Condition::default(),
+                            );
                             return Ok(Act::tool(outcome, session));
                         }
                     }

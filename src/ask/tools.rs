@@ -798,6 +798,9 @@ pub struct Condition {
     pub opened: bool,
 }
 
+/// The option of a pending return confirmation that makes it a quality return.
+pub const QUALITY_RETURN: &str = "quality";
+
 /// Tag of products that have no no-reason return once their seal is broken (socks, filters).
 const SEALED_TAG: &str = "no-return-once-unsealed";
 
@@ -953,20 +956,51 @@ pub fn return_request(
                 } else {
                     say(lang, format!("（{}）", conditions.join("；")), format!(" ({})", conditions.join("; ")))
                 };
-                let answer = say(
-                    lang,
-                    format!(
-                        "订单 {order_id} 于 {delivered_day} 签收，可在 {last_no_reason_day} 前（含当天）申请7天无理由退货{condition_text}。需要我现在为您创建退货申请吗？"
-                    ),
-                    format!(
-                        "Order {order_id} was delivered on {delivered_day}; you can return it without a reason up to and including {last_no_reason_day}{condition_text}. Shall I create the return now?"
-                    ),
-                );
+                let answer = if quality_issue {
+                    // A quality problem has its own windows: refund or exchange for 7 days,
+                    // exchange to day 15, then repair under warranty.
+                    let (windows_zh, windows_en) = if today <= last_no_reason_day {
+                        (
+                            format!(
+                                "{last_no_reason_day} 前（含当天）可退货退款或换货，{last_exchange_day} 前（含当天）可换货"
+                            ),
+                            format!(
+                                "you can return it for a refund or exchange it up to and including {last_no_reason_day}, and exchange it up to and including {last_exchange_day}"
+                            ),
+                        )
+                    } else {
+                        (
+                            format!("{last_exchange_day} 前（含当天）可换货"),
+                            format!("you can exchange it up to and including {last_exchange_day}"),
+                        )
+                    };
+                    say(
+                        lang,
+                        format!(
+                            "订单 {order_id} 于 {delivered_day} 签收。如是质量问题，{windows_zh}，之后在保修期内免费维修。需要我现在为您创建退货申请吗？"
+                        ),
+                        format!(
+                            "Order {order_id} was delivered on {delivered_day}. For a quality problem {windows_en}; after that it is repaired free under warranty. Shall I create the return now?"
+                        ),
+                    )
+                } else {
+                    say(
+                        lang,
+                        format!(
+                            "订单 {order_id} 于 {delivered_day} 签收，可在 {last_no_reason_day} 前（含当天）申请7天无理由退货{condition_text}。需要我现在为您创建退货申请吗？"
+                        ),
+                        format!(
+                            "Order {order_id} was delivered on {delivered_day}; you can return it without a reason up to and including {last_no_reason_day}{condition_text}. Shall I create the return now?"
+                        ),
+                    )
+                };
                 let mut out = outcome(call("return_eligibility", arguments, true, verdict), answer, true);
+                // The return offered is a quality return when the shopper said so: "yes" must
+                // create that one, whose shipping the shop pays.
                 out.pending = Some(PendingAsk {
                     intent: Intent::ReturnRefund,
                     slot: "confirm_return".into(),
-                    options: Vec::new(),
+                    options: if quality_issue { vec![QUALITY_RETURN.into()] } else { Vec::new() },
                 });
                 out
             }

@@ -443,3 +443,18 @@ fn a_coupon_code_is_asked_about_as_its_kind() {
         "{reply}"
     );
 }
+
+#[test]
+fn a_quality_problem_gets_its_own_windows_and_yes_creates_a_quality_return() {
+    let server = Server::start();
+    // The robot vacuum was delivered 2026-11-18 and has been used: no no-reason return.
+    let asked = server.ask(json!({"message": "扫地机202611168489用了两次，不太喜欢，能无理由退吗"}), Some("C1001"));
+    let session = asked["session_id"].as_str().unwrap();
+    let quality = server.ask(json!({"message": "那如果是机器本身有质量问题呢", "session_id": session}), Some("C1001"));
+    let text = quality["answer"].as_str().unwrap();
+    assert!(text.contains("2026-11-25") && text.contains("2026-12-03") && text.contains("换货"), "{quality}");
+    let yes = server.ask(json!({"message": "好的，帮我申请", "session_id": session}), Some("C1001"));
+    let created = yes["tool_calls"].as_array().unwrap().iter().find(|t| t["name"] == "create_return");
+    let created = created.unwrap_or_else(|| panic!("a return is created: {yes}"));
+    assert_eq!(created["result"]["return"]["reason"], "quality", "{yes}");
+}
