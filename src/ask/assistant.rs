@@ -280,6 +280,14 @@ impl Assistant {
         session.lang = lang;
 
         let (intent, confidence, mut slots) = resolve(&session, message, &understood);
+        if understood.slots.product.is_none()
+            && understood.slots.sku.is_none()
+            && let Some(sku) =
+                slots.product.as_deref().and_then(|family| self.understander.narrow_family(family, message))
+        {
+            // A family carried from earlier turns, narrowed by this message ("女款买几码").
+            slots.product = Some(sku);
+        }
         let proof = request.order_proof.clone().or_else(|| {
             session.pending.as_ref().filter(|p| p.slot == "order_proof").and_then(|_| dialogue::proof_in(message))
         });

@@ -145,6 +145,12 @@ impl Understander {
         Understanding { lang, intent, confidence: confidence.clamp(0.0, 1.0), slots, sentiment }
     }
 
+    /// The product of a family under discussion that the message picks by its words alone
+    /// ("女款", "the men's"), if exactly one.
+    pub fn narrow_family(&self, family: &str, message: &str) -> Option<String> {
+        self.products.narrow_family(family, &fold(message))
+    }
+
     /// The products a message names, each with the count stated for it.
     pub fn basket(&self, message: &str) -> Vec<slots::BasketItem> {
         slots::basket(&fold(message), message, &self.products)

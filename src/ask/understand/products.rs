@@ -189,6 +189,20 @@ impl ProductNames {
         }
     }
 
+    /// The one product of a family ("stride-glide-3") that the message's own words pick when it
+    /// names no product itself: "女款买几码" after the Stride Glide 3 is the women's shoe.
+    pub fn narrow_family(&self, family: &str, folded: &str) -> Option<String> {
+        let toks = tokens(folded);
+        let mut candidates: BTreeSet<usize> =
+            (0..self.products.len()).filter(|&i| self.products[i].tags.iter().any(|t| t == family)).collect();
+        self.narrow_by_gender(&mut candidates, &toks, &[]);
+        self.drop_accessories_and_clearance(&mut candidates);
+        match candidates.len() {
+            1 => candidates.first().map(|&i| self.products[i].sku.clone()),
+            _ => None,
+        }
+    }
+
     /// The products of a message that names several ("SweepBot R5 plus the maintenance kit",
     /// "轻驰3加一个T恤"), each with the chars of the message that belong to it. Names joined by
     /// a conjunction are separate products; names side by side are one ("净风300 滤芯").
@@ -526,6 +540,15 @@ mod tests {
         assert_eq!(resolve(&names, "Stride Glide 3 有货吗").as_deref(), Some("stride-glide-3"));
         assert_eq!(resolve(&names, "轻驰3 九码").as_deref(), Some("stride-glide-3"));
         assert_eq!(resolve(&names, "DryPace stuff").as_deref(), Some("drypace"));
+    }
+
+    #[test]
+    fn a_family_under_discussion_is_narrowed_by_the_words_of_a_later_message() {
+        let names = ProductNames::new(&catalog());
+        assert_eq!(names.narrow_family("stride-glide-3", "女款买几码").as_deref(), Some("HS-RUN-102"));
+        assert_eq!(names.narrow_family("stride-glide-3", "and the men's?").as_deref(), Some("HS-RUN-101"));
+        assert_eq!(names.narrow_family("stride-glide-3", "白色9码有货吗"), None);
+        assert_eq!(names.narrow_family("stride-glide-3", "男款和女款差在哪"), None);
     }
 
     #[test]
