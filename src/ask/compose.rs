@@ -484,7 +484,10 @@ fn push_latin_terms(text: &str, terms: &mut Vec<Term>) {
         // A code-shaped one ("E-04") is the code, in its comparable form.
         terms.push(Term::Code(normalize_code(&sku).map_or(sku, |code| code_key(&code))));
     }
-    for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).filter(|t| !t.is_empty()) {
+    // A decimal ("42.5", "25.3") is one word; any other dot ends one.
+    let text: String =
+        text.char_indices().map(|(i, c)| if c == '.' && !decimal_point(text, i) { ' ' } else { c }).collect();
+    for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.')).filter(|t| !t.is_empty()) {
         if let Some(code) = normalize_code(token) {
             terms.push(Term::Code(code_key(&code)));
             continue;
@@ -552,14 +555,42 @@ fn push_han_terms(run: &str, terms: &mut Vec<Term>) {
     flush(&mut segment, terms);
 }
 
-/// The runs of ASCII letters and digits in `text`: its English words and numbers.
+/// The runs of ASCII letters and digits in `text`: its English words and numbers, a decimal
+/// ("42.5") as one.
 fn latin_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let inside = c.is_ascii_alphanumeric() || decimal_point(text, i);
+        match (inside, start) {
+            (true, None) => start = Some(i),
+            (false, Some(from)) => {
+                words.push(&text[from..i]);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    words.extend(start.map(|from| &text[from..]));
+    words.into_iter()
+}
+
+/// Whether the byte at `i` is the point of a decimal: a dot between two digits.
+fn decimal_point(text: &str, i: usize) -> bool {
+    let bytes = text.as_bytes();
+    bytes[i] == b'.' && i > 0 && bytes[i - 1].is_ascii_digit() && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
 }
 
 /// A light English stemmer, applied alike to the question's words and the passages' words,
 /// so "refunds"/"refunded"/"refund" and "move"/"moving" meet.
 fn stem(word: &str) -> String {
+    if let Some((whole, fraction)) = word.split_once('.')
+        && word.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
+        // One number, however written: "300.00" is 300, "42.50" is 42.5.
+        let fraction = fraction.trim_end_matches('0');
+        return if fraction.is_empty() { whole.to_string() } else { format!("{whole}.{fraction}") };
+    }
     let w = word.strip_suffix("'s").unwrap_or(word);
     let n = w.len();
     if n > 4 && w.ends_with("ies") {
@@ -628,7 +659,12 @@ impl Haystack {
     fn contains(&self, term: &Term) -> bool {
         match term {
             Term::Code(code) => self.codes.contains(code) || word_in(&self.lower, &code.to_lowercase(), false),
-            Term::Word(stem) => self.stems.contains(stem) || word_in(&self.lower, stem, stem.len() >= 4),
+            Term::Word(stem) => {
+                // A number is only itself ("42.5" is not in "42.55"); a long stem meets its
+                // longer forms.
+                let prefix = stem.len() >= 4 && !stem.starts_with(|c: char| c.is_ascii_digit());
+                self.stems.contains(stem) || word_in(&self.lower, stem, prefix)
+            }
             Term::Han(grams, _) => grams.iter().any(|g| self.lower.contains(g.as_str())),
             Term::Quantity(dimension) => self.dimensions.contains(dimension),
         }
@@ -659,10 +695,12 @@ fn codes_of(c: &Chunk) -> HashSet<String> {
 /// ("refund" in "refunded"), else only the word itself ("r5" but not "r50").
 fn word_in(text: &str, word: &str, prefix: bool) -> bool {
     let bytes = text.as_bytes();
+    // The dot of a decimal joins: "5" is not a word of "42.5".
+    let boundary = |i: usize| !bytes[i].is_ascii_alphanumeric() && !decimal_point(text, i);
     text.match_indices(word).any(|(at, _)| {
-        let starts = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+        let starts = at == 0 || boundary(at - 1);
         let end = at + word.len();
-        starts && (prefix || end == bytes.len() || !bytes[end].is_ascii_alphanumeric())
+        starts && (prefix || end == bytes.len() || boundary(end))
     })
 }
 
@@ -1726,6 +1764,14 @@ mod tests {
         assert_eq!(question_terms("发票开出来"), question_terms("发票开"));
         // A quantity is one term of its dimension, not its digits.
         assert_eq!(question_terms("门槛2.5厘米"), question_terms("门槛 3 cm"));
+        // A number without a unit is one word, decimals too; a sentence's full stop is not one.
+        let shoe = question_terms("穿42.5的鞋. fits?");
+        assert!(shoe.contains(&Term::Word("42.5".into())) && !shoe.contains(&Term::Word("5".into())), "{shoe:?}");
+        let eu = Haystack::new("EU 42.5（男码 US 9）", HashSet::new());
+        assert!(eu.contains(&Term::Word("42.5".into())) && !eu.contains(&Term::Word("42".into())));
+        assert!(!Haystack::new("EU 42.55", HashSet::new()).contains(&Term::Word("42.5".into())));
+        assert!(Haystack::new("满 300.00 减 50.00", HashSet::new()).contains(&Term::Word(stem("300"))));
+        assert_eq!(stem("42.50"), "42.5");
     }
 
     #[test]
