@@ -718,6 +718,9 @@ struct Query {
     /// The product the question was understood to name, when a row of its code is of it:
     /// then only that product's rows answer, and they need no further words.
     product_row: Option<String>,
+    /// The catalogue product the turn is about (not a family): passages about others come
+    /// after the rest.
+    product: Option<String>,
     /// The question asks for a number: units stating one are preferred when trimming.
     asks_number: bool,
     /// The question asks how to do something: a step of a procedure brings the others.
@@ -842,6 +845,7 @@ impl Query {
             weights,
             row_codes,
             product_row,
+            product: product.filter(|p| p.chars().any(|c| c.is_ascii_uppercase())).map(str::to_string),
             asks_number: asks_number(question),
             asks_how: asks_how(question),
             optional,
@@ -853,6 +857,12 @@ impl Query {
     /// How much of term `k` a text has: its own words, or any phrase of the term's synonym group.
     fn credit(&self, k: usize, h: &Haystack) -> f32 {
         self.aliases.credit(k, &self.terms[k], h)
+    }
+
+    /// Whether a passage is about other products only, not the one the turn is about ("is the
+    /// purifier filter covered?": not the purifier's fault-code note).
+    fn about_other_product(&self, e: &Evidence) -> bool {
+        self.product.as_ref().is_some_and(|p| !e.chunk.products.is_empty() && !e.chunk.products.contains(p))
     }
 
     /// Whether a passage is a row of the question's code for the product the question names.
@@ -990,6 +1000,7 @@ fn choose(
             // restate them, and for a follow-up, passages on the thread's subject.
             let adjusted = score - RANK_PENALTY * i as f32
                 + authority(evidence[i].chunk.doc_type)
+                - if query.about_other_product(&evidence[i]) { OTHER_PRODUCT_PENALTY } else { 0.0 }
                 + THREAD_BONUS * query.thread_share(&haystacks[i]);
             (i, Signals { support, cosine, code_row, score }, numbered, adjusted)
         })
@@ -1063,6 +1074,9 @@ const THREAD_WEIGHT_CAP: f32 = 0.5;
 /// How far apart two answering passages' scores may be for the one stating an asked-for
 /// number to win regardless: a much better match without one still wins.
 const NUMBER_PREFERENCE_MARGIN: f32 = 0.4;
+
+/// What being about another product than the turn's takes away among answering passages.
+const OTHER_PRODUCT_PENALTY: f32 = 0.15;
 
 /// How much score one rank down is worth when picking among passages.
 const RANK_PENALTY: f32 = 0.05;
@@ -1651,6 +1665,32 @@ mod tests {
         assert!(!composed.answer.contains("Gift cards"), "{}", composed.answer);
         assert!(!composed.answer.contains("**"));
         assert!(composed.answer.chars().count() <= 200 + 80, "{}", composed.answer);
+    }
+
+    #[test]
+    fn a_passage_about_another_product_comes_after_the_general_rule() {
+        let mut other = passage(
+            "ap300-faults-en",
+            Lang::En,
+            "PureAir 300 Fault Codes",
+            "Warranty reminder",
+            "The PureAir 300 is covered by warranty for 2 years, its filter for none.",
+        );
+        other.chunk.products = vec!["HH-AP300".into()];
+        let general = passage(
+            "warranty-policy-en",
+            Lang::En,
+            "Warranty Policy",
+            "3. What is not covered",
+            "Consumables such as filters are not covered.",
+        );
+        let evidence = ranked(vec![other, general]);
+        let thresholds = Thresholds::default();
+        let of =
+            |product| compose("is the filter covered by warranty", &[], Lang::En, &evidence, product, &thresholds, &[]);
+        assert_eq!(of(None).citations[0].doc_id, "ap300-faults-en");
+        assert_eq!(of(Some("HH-AP300-F")).citations[0].doc_id, "warranty-policy-en");
+        assert_eq!(of(Some("HH-AP300")).citations[0].doc_id, "ap300-faults-en");
     }
 
     #[test]
