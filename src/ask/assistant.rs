@@ -495,12 +495,9 @@ impl Assistant {
             }
             if dialogue::accepts(slot, message) {
                 match slot {
-                    "confirm_return" => {
+                    "confirm_return" | tools::CONFIRM_QUALITY_RETURN => {
                         if let Some(order_id) = &slots.order_id {
-                            let quality = session
-                                .pending
-                                .as_ref()
-                                .is_some_and(|p| p.options.iter().any(|o| o == tools::QUALITY_RETURN));
+                            let quality = slot == tools::CONFIRM_QUALITY_RETURN;
                             let outcome = tools::return_request(
                                 &ctx,
                                 order_id,

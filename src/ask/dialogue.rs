@@ -92,7 +92,7 @@ fn offer_words(slot: &str) -> &'static [&'static str] {
         "confirm_work_order" => {
             &["上门", "师傅", "工单", "维修", "报修", "engineer", "technician", "visit", "work order", "repair"]
         }
-        "confirm_return" => {
+        "confirm_return" | super::tools::CONFIRM_QUALITY_RETURN => {
             &["申请退", "帮我退", "退掉", "退了吧", "start the return", "create the return", "return it", "go ahead"]
         }
         "restock_notify" => &["通知我", "提醒我", "到货提醒", "notify me", "let me know", "remind me"],

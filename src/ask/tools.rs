@@ -798,8 +798,9 @@ pub struct Condition {
     pub opened: bool,
 }
 
-/// The option of a pending return confirmation that makes it a quality return.
-pub const QUALITY_RETURN: &str = "quality";
+/// The pending confirmation of a return offered for a quality problem: "yes" creates that
+/// one, whose shipping the shop pays.
+pub const CONFIRM_QUALITY_RETURN: &str = "confirm_quality_return";
 
 /// Tag of products that have no no-reason return once their seal is broken (socks, filters).
 const SEALED_TAG: &str = "no-return-once-unsealed";
@@ -885,7 +886,7 @@ pub fn return_request(
                 products.iter().map(|p| no_reason_rule(p, condition, lang)).collect();
             let blockers: Vec<String> = rules.iter().filter_map(|r| r.clone().err()).collect();
             let conditions: Vec<String> = rules.into_iter().filter_map(|r| r.ok().flatten()).collect();
-            // The delivery day is day 1 of 7: signed on the 3rd, returnable through the 10th.
+            // As the policy counts: signed on the 3rd, returnable through the 10th.
             let last_no_reason_day = delivered_day + chrono::Days::new(7);
             let last_exchange_day = delivered_day + chrono::Days::new(15);
             let eligible_no_reason = today <= last_no_reason_day && blockers.is_empty();
@@ -918,25 +919,51 @@ pub fn return_request(
                 );
                 outcome(call("return_eligibility", arguments, true, verdict), answer, true)
             } else if create {
+                // A quality problem after the no-reason week is an exchange, not a refund.
+                let exchange_only = quality_issue && today > last_no_reason_day;
+                let reason = match (quality_issue, exchange_only) {
+                    (true, true) => "quality_exchange",
+                    (true, false) => "quality",
+                    (false, _) => "no_reason",
+                };
                 let request = NewReturn {
                     order_id: order_id.to_string(),
                     skus: Vec::new(),
-                    reason: if quality_issue { "quality".into() } else { "no_reason".into() },
+                    reason: reason.into(),
                     quality_issue,
                 };
                 match ctx.commerce.create_return(&request) {
                     Ok(record) => {
-                        let answer = say(
-                            lang,
-                            format!(
-                                "已为订单 {order_id} 创建退货申请，退货单号 {}。请在7天内寄回，仓库收货检验后1-3个工作日内退款。",
-                                record.rma
+                        let rma = &record.rma;
+                        let answer = match (quality_issue, exchange_only) {
+                            (true, true) => say(
+                                lang,
+                                format!(
+                                    "已为订单 {order_id} 创建质量问题换货申请，单号 {rma}。我们会安排免费上门取件，检测确认后为您换同款新品（尺码或颜色可调整，以库存为准）。"
+                                ),
+                                format!(
+                                    "Quality exchange created for order {order_id}: {rma}. We will pick it up free of charge and, once the fault is confirmed, send you the same item new (size or colour can change, subject to stock)."
+                                ),
                             ),
-                            format!(
-                                "Return created for order {order_id}: RMA {}. Please send it back within 7 days; the refund follows 1-3 working days after the warehouse checks it.",
-                                record.rma
+                            (true, false) => say(
+                                lang,
+                                format!(
+                                    "已为订单 {order_id} 创建质量问题退货申请，单号 {rma}。我们会安排免费上门取件，检测确认后1-3个工作日内退款；想换货也可以告诉我们。"
+                                ),
+                                format!(
+                                    "Quality return created for order {order_id}: {rma}. We will pick it up free of charge; the refund follows 1-3 working days after the fault is confirmed, or tell us if you prefer an exchange."
+                                ),
                             ),
-                        );
+                            (false, _) => say(
+                                lang,
+                                format!(
+                                    "已为订单 {order_id} 创建退货申请，退货单号 {rma}。请在7天内寄回，仓库收货检验后1-3个工作日内退款。"
+                                ),
+                                format!(
+                                    "Return created for order {order_id}: RMA {rma}. Please send it back within 7 days; the refund follows 1-3 working days after the warehouse checks it."
+                                ),
+                            ),
+                        };
                         outcome(
                             call("create_return", arguments, true, json!({"eligibility": verdict, "return": record})),
                             answer,
@@ -959,7 +986,7 @@ pub fn return_request(
                 let answer = if quality_issue {
                     // A quality problem has its own windows: refund or exchange for 7 days,
                     // exchange to day 15, then repair under warranty.
-                    let (windows_zh, windows_en) = if today <= last_no_reason_day {
+                    let (windows_zh, windows_en, offer_zh, offer_en) = if today <= last_no_reason_day {
                         (
                             format!(
                                 "{last_no_reason_day} 前（含当天）可退货退款或换货，{last_exchange_day} 前（含当天）可换货"
@@ -967,20 +994,24 @@ pub fn return_request(
                             format!(
                                 "you can return it for a refund or exchange it up to and including {last_no_reason_day}, and exchange it up to and including {last_exchange_day}"
                             ),
+                            "退货申请",
+                            "return",
                         )
                     } else {
                         (
                             format!("{last_exchange_day} 前（含当天）可换货"),
                             format!("you can exchange it up to and including {last_exchange_day}"),
+                            "换货申请",
+                            "exchange",
                         )
                     };
                     say(
                         lang,
                         format!(
-                            "订单 {order_id} 于 {delivered_day} 签收。如是质量问题，{windows_zh}，之后在保修期内免费维修。需要我现在为您创建退货申请吗？"
+                            "订单 {order_id} 于 {delivered_day} 签收。如是质量问题，{windows_zh}，之后在保修期内免费维修。需要我现在为您创建{offer_zh}吗？"
                         ),
                         format!(
-                            "Order {order_id} was delivered on {delivered_day}. For a quality problem {windows_en}; after that it is repaired free under warranty. Shall I create the return now?"
+                            "Order {order_id} was delivered on {delivered_day}. For a quality problem {windows_en}; after that it is repaired free under warranty. Shall I create the {offer_en} now?"
                         ),
                     )
                 } else {
@@ -995,13 +1026,8 @@ pub fn return_request(
                     )
                 };
                 let mut out = outcome(call("return_eligibility", arguments, true, verdict), answer, true);
-                // The return offered is a quality return when the shopper said so: "yes" must
-                // create that one, whose shipping the shop pays.
-                out.pending = Some(PendingAsk {
-                    intent: Intent::ReturnRefund,
-                    slot: "confirm_return".into(),
-                    options: if quality_issue { vec![QUALITY_RETURN.into()] } else { Vec::new() },
-                });
+                let slot = if quality_issue { CONFIRM_QUALITY_RETURN } else { "confirm_return" };
+                out.pending = Some(PendingAsk { intent: Intent::ReturnRefund, slot: slot.into(), options: Vec::new() });
                 out
             }
         }

@@ -457,4 +457,12 @@ fn a_quality_problem_gets_its_own_windows_and_yes_creates_a_quality_return() {
     let created = yes["tool_calls"].as_array().unwrap().iter().find(|t| t["name"] == "create_return");
     let created = created.unwrap_or_else(|| panic!("a return is created: {yes}"));
     assert_eq!(created["result"]["return"]["reason"], "quality", "{yes}");
+
+    // Delivered 2026-11-08: on day 14 a quality problem is exchanged, not refunded.
+    let late = server.ask(json!({"message": "202611050862的T恤开线了，质量问题，帮我申请退货"}), Some("C1004"));
+    let created = late["tool_calls"].as_array().unwrap().iter().find(|t| t["name"] == "create_return");
+    let created = created.unwrap_or_else(|| panic!("an exchange is created: {late}"));
+    assert_eq!(created["result"]["return"]["reason"], "quality_exchange", "{late}");
+    let created_text = late["answer"].as_str().unwrap().split("\n\n").next().unwrap();
+    assert!(created_text.contains("换货") && !created_text.contains("退款"), "{late}");
 }
