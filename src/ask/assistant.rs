@@ -282,10 +282,12 @@ impl Assistant {
         let (intent, confidence, mut slots) = resolve(&session, message, &understood);
         if understood.slots.product.is_none()
             && understood.slots.sku.is_none()
+            && slots.sku.is_none()
             && let Some(sku) =
-                slots.product.as_deref().and_then(|family| self.understander.narrow_family(family, message))
+                slots.product.as_deref().and_then(|carried| self.understander.narrow_family(carried, message))
         {
-            // A family carried from earlier turns, narrowed by this message ("女款买几码").
+            // The product carried from earlier turns, narrowed or switched by this message's
+            // words ("女款买几码", "那男款呢").
             slots.product = Some(sku);
         }
         let proof = request.order_proof.clone().or_else(|| {

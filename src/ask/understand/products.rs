@@ -189,18 +189,30 @@ impl ProductNames {
         }
     }
 
-    /// The one product of a family ("stride-glide-3") that the message's own words pick when it
-    /// names no product itself: "女款买几码" after the Stride Glide 3 is the women's shoe.
-    pub fn narrow_family(&self, family: &str, folded: &str) -> Option<String> {
+    /// The one product of the family under discussion that the message's own gender words
+    /// pick when it names no product itself: "女款买几码" after the Stride Glide 3 is the
+    /// women's shoe, and "那男款呢" after the women's is the men's. `carried` is the family tag
+    /// or a product of it.
+    pub fn narrow_family(&self, carried: &str, folded: &str) -> Option<String> {
         let toks = tokens(folded);
-        let mut candidates: BTreeSet<usize> =
-            (0..self.products.len()).filter(|&i| self.products[i].tags.iter().any(|t| t == family)).collect();
-        self.narrow_by_gender(&mut candidates, &toks, &[]);
-        self.drop_accessories_and_clearance(&mut candidates);
-        match candidates.len() {
-            1 => candidates.first().map(|&i| self.products[i].sku.clone()),
-            _ => None,
-        }
+        let families: Vec<&String> = match self.products.iter().find(|p| p.sku == carried) {
+            Some(product) => product.tags.iter().filter(|t| self.name_tags.contains(*t)).collect(),
+            None => self.name_tags.iter().filter(|t| t.as_str() == carried).collect(),
+        };
+        families.into_iter().find_map(|family| {
+            let members: BTreeSet<usize> =
+                (0..self.products.len()).filter(|&i| self.products[i].tags.contains(family)).collect();
+            let mut candidates = members.clone();
+            self.narrow_by_gender(&mut candidates, &toks, &[]);
+            if candidates == members {
+                return None;
+            }
+            self.drop_accessories_and_clearance(&mut candidates);
+            match candidates.len() {
+                1 => candidates.first().map(|&i| self.products[i].sku.clone()),
+                _ => None,
+            }
+        })
     }
 
     /// The products of a message that names several ("SweepBot R5 plus the maintenance kit",
@@ -549,6 +561,9 @@ mod tests {
         assert_eq!(names.narrow_family("stride-glide-3", "and the men's?").as_deref(), Some("HS-RUN-101"));
         assert_eq!(names.narrow_family("stride-glide-3", "白色9码有货吗"), None);
         assert_eq!(names.narrow_family("stride-glide-3", "男款和女款差在哪"), None);
+        // From one product of the family to the other.
+        assert_eq!(names.narrow_family("HS-RUN-102", "那男款呢").as_deref(), Some("HS-RUN-101"));
+        assert_eq!(names.narrow_family("HH-KT100", "女款呢"), None);
     }
 
     #[test]
