@@ -656,12 +656,12 @@ impl Assistant {
                         result.and_then(|r| r["status"].as_str()).is_some_and(|s| s == "returned" || s == "refunded");
                     // A return refused for the goods' state: the rule behind the refusal.
                     let refusal = result.and_then(|r| r["exceptions"].as_array()?.first()?.as_str());
-                    let question = match (result.and_then(|r| r["payment_method"].as_str()), refusal) {
+                    let rule_question = match (result.and_then(|r| r["payment_method"].as_str()), refusal) {
                         (Some(method), _) if refunding => refund_question(method, lang),
                         (_, Some(refusal)) => refusal.to_string(),
-                        _ => message.replace(order_id.as_str(), " "),
+                        _ => question.replace(order_id.as_str(), " "),
                     };
-                    let rule = self.shop_rule(&question, lang)?;
+                    let rule = self.shop_rule(&rule_question, lang)?;
                     if rule.answered {
                         act.answer = format!("{}\n\n{}", act.answer, rule.answer);
                         act.citations = rule.citations;
@@ -1481,20 +1481,15 @@ fn without_code(message: &str, code: &str) -> String {
     replace_tokens(message, |token| (crate::text::normalize_code(token).as_deref() == Some(code)).then(String::new))
 }
 
-/// The message with each code-shaped token ("NEW20", "E-04") that `replacement` knows replaced,
-/// spaced from its neighbours.
+/// The message with each code-shaped token ("NEW20", "E-04") that `replacement` knows replaced.
 fn replace_tokens(message: &str, replacement: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(message.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
+        // The token's neighbours already part it from the words around it; a space between two
+        // Chinese characters would split the clause.
         match (!run.is_empty()).then(|| replacement(run)).flatten() {
-            Some(words) => {
-                out.push(' ');
-                if !words.is_empty() {
-                    out.push_str(&words);
-                    out.push(' ');
-                }
-            }
+            Some(words) => out.push_str(&words),
             None => out.push_str(run),
         }
         run.clear();
@@ -1542,10 +1537,11 @@ mod tests {
 
     #[test]
     fn only_the_named_code_is_blanked_out() {
-        assert_eq!(without_code("purifier E-04 in year 4, R5 too", "E04"), "purifier   in year 4, R5 too");
-        assert_eq!(without_code("净化器显示e04怎么办", "E04"), "净化器显示 怎么办");
+        assert_eq!(without_code("purifier E-04 in year 4, R5 too", "E04"), "purifier  in year 4, R5 too");
+        assert_eq!(without_code("净化器显示e04怎么办", "E04"), "净化器显示怎么办");
         let coupon_kind = |token: &str| (token == "NEW20").then(|| "new-customer coupon".to_string());
-        assert_eq!(replace_tokens("NEW20-C1012 or NEW20?", coupon_kind), "NEW20-C1012 or  new-customer coupon ?");
+        assert_eq!(replace_tokens("NEW20-C1012 or NEW20?", coupon_kind), "NEW20-C1012 or new-customer coupon?");
+        assert_eq!(replace_tokens("NEW20和店铺券能一起用吗", coupon_kind), "new-customer coupon和店铺券能一起用吗");
     }
 
     #[test]

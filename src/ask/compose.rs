@@ -426,6 +426,9 @@ fn names_asker(lead_in: &str) -> bool {
     latin_words(&lower).any(|w| EN.contains(&w)) || ZH.iter().any(|z| lower.contains(z))
 }
 
+/// What follows 还是 when it means "still" rather than "or".
+const STILL_FOLLOWERS: &str = "不没报会想要一很有在显亮响闪老太挺那这";
+
 /// Whether a clause asks something: a question mark, a Chinese question word or particle,
 /// or an English question word or auxiliary first.
 fn is_interrogative(clause: &str) -> bool {
@@ -437,8 +440,12 @@ fn is_interrogative(clause: &str) -> bool {
     ];
     let clause = clause.trim();
     let first = latin_words(clause).next().unwrap_or("");
-    // "是上门修还是寄修" chooses between two; a clause opening with 还是 says "still".
-    let chooses = clause.find("还是").is_some_and(|at| at > 0);
+    // "是上门修还是寄修" chooses between two; 还是 opening a clause or before a verb of what
+    // keeps happening ("重启了还是报E04", "还是不行") says "still".
+    let chooses = clause.match_indices("还是").any(|(at, word)| {
+        let next = clause[at + word.len()..].chars().next();
+        at > 0 && next.is_some_and(|c| !STILL_FOLLOWERS.contains(c))
+    });
     clause.ends_with(['?', '？'])
         || chooses
         || ZH.iter().any(|z| clause.contains(z))
@@ -586,6 +593,7 @@ fn decimal_point(text: &str, i: usize) -> bool {
 fn stem(word: &str) -> String {
     if let Some((whole, fraction)) = word.split_once('.')
         && word.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && !fraction.contains('.')
     {
         // One number, however written: "300.00" is 300, "42.50" is 42.5.
         let fraction = fraction.trim_end_matches('0');
@@ -1155,8 +1163,18 @@ fn trim(e: &Evidence, query: &Query, budget: usize) -> String {
         true
     };
     for i in order {
-        if !take(i, &mut keep, &mut used) {
+        // A sentence that points back ("Until then they show as pending") comes with the
+        // sentences it points to, or not at all.
+        let from = (0..=i).rev().find(|&j| !units[j].leans_back).unwrap_or(0);
+        let missing: Vec<usize> = (from..i).filter(|j| !keep.contains(j)).collect();
+        let missing_len: usize = missing.iter().map(|&j| units[j].text.chars().count()).sum();
+        let fits = keep.is_empty() || used + missing_len + units[i].text.chars().count() <= budget;
+        if keep.contains(&i) || !fits || !take(i, &mut keep, &mut used) {
             continue;
+        }
+        for j in missing {
+            keep.push(j);
+            used += units[j].text.chars().count();
         }
         // A step of a procedure asked for brings the steps of its list, in order, as far as
         // they fit.
@@ -1166,11 +1184,6 @@ fn trim(e: &Evidence, query: &Query, budget: usize) -> String {
                     break;
                 }
             }
-        }
-        // A sentence that points back ("Until then they show as pending") needs the one it
-        // points to.
-        if units[i].leans_back && i > 0 {
-            take(i - 1, &mut keep, &mut used);
         }
         // A list item needs its lead-in; a lead-in needs its list.
         if units[i].list_item
@@ -1215,35 +1228,18 @@ struct Unit {
     leans_back: bool,
 }
 
-/// Openings that only make sense after the sentence before them.
-const BACK_REFERENCES: &[&str] = &[
-    "until then",
-    "after that",
-    "before that",
-    "in that case",
-    "otherwise",
-    "then ",
-    "this ",
-    "that ",
-    "these ",
-    "those ",
-    "it ",
-    "they ",
-    "在此之前",
-    "此前",
-    "此后",
-    "之后",
-    "届时",
-    "否则",
-    "这",
-    "那",
-    "此时",
-    "它",
-];
+/// English first words that only make sense after the sentence before them ("Until then",
+/// "It's", "Otherwise,").
+const BACK_REFERENCE_WORDS_EN: &[&str] =
+    &["until", "then", "this", "that", "these", "those", "it", "they", "otherwise"];
+/// Chinese openings that do the same.
+const BACK_REFERENCES_ZH: &[&str] =
+    &["在此之前", "此前", "此后", "之后", "届时", "否则", "这些", "这样", "这时", "这种", "那样", "那么", "此时", "它"];
 
 fn leans_back(sentence: &str) -> bool {
-    let lower = sentence.to_lowercase();
-    BACK_REFERENCES.iter().any(|opening| lower.starts_with(opening))
+    let first_word = latin_words(sentence).next().filter(|_| sentence.starts_with(|c: char| c.is_ascii_alphabetic()));
+    first_word.is_some_and(|w| BACK_REFERENCE_WORDS_EN.contains(&w.to_lowercase().as_str()))
+        || BACK_REFERENCES_ZH.iter().any(|opening| sentence.starts_with(opening))
 }
 
 fn units(text: &str) -> Vec<Unit> {
@@ -1704,7 +1700,22 @@ mod tests {
         let composed = compose("When do my points show up?", &[], Lang::En, &evidence, None, &thresholds, &[]);
         assert!(composed.answer.contains("8 days after delivery. Until then"), "{}", composed.answer);
         assert!(!composed.answer.contains("deducted"), "{}", composed.answer);
-        assert!(leans_back("否则不能退货。") && !leans_back("其他商品可以退。"));
+        assert!(leans_back("否则不能退货。") && !leans_back("其他商品可以退。") && !leans_back("这款鞋偏小。"));
+        assert!(leans_back("It's free.") && leans_back("Then, press start.") && !leans_back("Items ship daily."));
+
+        // A chain of such sentences comes whole; one whose antecedent does not fit stays out.
+        let text = "Pending points cannot pay for an order.\n\
+                    Store credit from a refunded gift card is kept in the account and never expires at all. \
+                    They cannot pay for gift cards either.";
+        let evidence = ranked(vec![passage("membership-policy-en", Lang::En, "Membership", "3. Using", text)]);
+        let question = "Can pending points pay for an order or gift cards?";
+        let tight = Thresholds { max_chars_en: 90, ..Thresholds::default() };
+        let composed = compose(question, &[], Lang::En, &evidence, None, &tight, &[]);
+        assert!(composed.answer.starts_with("Pending points"), "{}", composed.answer);
+        assert!(!composed.answer.contains("either"), "{}", composed.answer);
+        let roomy = Thresholds { max_chars_en: 400, ..Thresholds::default() };
+        let composed = compose(question, &[], Lang::En, &evidence, None, &roomy, &[]);
+        assert!(composed.answer.contains("never expires at all. They cannot"), "{}", composed.answer);
     }
 
     #[test]
@@ -1719,6 +1730,8 @@ mod tests {
         assert_eq!(clauses("RMB 1,299.00 is the price").len(), 1);
         // A choice ("A还是B") asks; a clause opening with 还是 ("still") tells.
         assert!(is_interrogative("是上门修还是寄修") && !is_interrogative("还是报E04"));
+        assert!(!is_interrogative("重启了还是报E04") && !is_interrogative("我还是想退"));
+        assert!(is_interrogative("袜子买M还是L") && is_interrogative("退货还是换货"));
 
         let evidence = ranked(vec![passage(
             "warranty-policy-zh",
@@ -1812,6 +1825,8 @@ mod tests {
         assert!(!Haystack::new("EU 42.55", HashSet::new()).contains(&Term::Word("42.5".into())));
         assert!(Haystack::new("满 300.00 减 50.00", HashSet::new()).contains(&Term::Word(stem("300"))));
         assert_eq!(stem("42.50"), "42.5");
+        // A date or version is not a number: its parts stay as written.
+        assert_eq!(stem("2026.10.10"), "2026.10.10");
     }
 
     #[test]

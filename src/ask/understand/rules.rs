@@ -77,27 +77,13 @@ const OTHER_ORDER_EN: &[&str] = &[
     "return", "refund", "cancel", "chang", "modif", "invoice", "point", "paid", "charg", "pay", "address", "exchang",
     "missing", "wrong", "broken", "damaged", "add", "remov", "instead", "switch", "swap", "upgrad", "combin", "merg",
 ];
-const RETURN_ZH: &[&str] = &[
-    "退货",
-    "退款",
-    "退钱",
-    "退掉",
-    "退回",
-    "寄回",
-    "退吗",
-    "能退",
-    "可以退",
-    "无理由",
-    "换货",
-    "换码",
-    "换尺码",
-    "换个码",
-];
+const RETURN_ZH: &[&str] =
+    &["退货", "退款", "退钱", "退掉", "退回", "寄回", "退吗", "能退", "可以退", "无理由", "换货", "换尺码", "换个码"];
 /// English cues match as word starts, as the status cues do.
 const RETURN_EN: &[&str] = &["return", "refund", "exchang"];
-/// The order's other business: cancelling, the address, an invoice, a price drop, a person.
-const NOT_RETURN_ZH: &[&str] = &["取消", "地址", "发票", "价保", "差价", "投诉"];
-const NOT_RETURN_EN: &[&str] = &["cancel", "address", "invoice", "protection", "drop", "complain"];
+/// The order's other business: cancelling, an invoice, a price drop, a repair, a complaint.
+const NOT_RETURN_ZH: &[&str] = &["取消", "发票", "价保", "差价", "维修", "保修", "修好", "返修", "投诉"];
+const NOT_RETURN_EN: &[&str] = &["cancel", "invoice", "protection", "differen", "repair", "warrant", "complain"];
 const FAULT_ZH: &[&str] = &[
     "报",
     "显示",
@@ -533,6 +519,9 @@ mod tests {
         // The order's other business, and rules asked without an order, are not a return.
         assert_ne!(rule("202611150123降价了，退差价吗", order()), Some(Intent::ReturnRefund));
         assert_ne!(rule("cancel 202611150123 and refund me", order()), Some(Intent::ReturnRefund));
+        assert_ne!(rule("202611150123的净化器坏了，寄回维修要多久", order()), Some(Intent::ReturnRefund));
+        assert_ne!(rule("订单202611150123还能用兑换码吗", order()), Some(Intent::ReturnRefund));
+        assert_eq!(rule("202611150123退货寄回地址是哪", order()), Some(Intent::ReturnRefund));
         assert_ne!(rule("T恤还能七天无理由退吗", Slots::default()), Some(Intent::ReturnRefund));
         assert_eq!(rule("扫地机器人报E04怎么办", code()), Some(Intent::FaultDiagnosis));
         assert_eq!(rule("dishwasher shows E04", code()), Some(Intent::FaultDiagnosis));
