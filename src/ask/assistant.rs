@@ -504,7 +504,7 @@ impl Assistant {
                                 &ctx,
                                 order_id,
                                 proof,
-                                true,
+                                tools::Creation::Accepted,
                                 quality,
                                 tools::Condition::default(),
                             );
@@ -634,9 +634,13 @@ impl Assistant {
                         }
                     },
                     _ => {
-                        let create = wants_return(message);
                         let quality = quality_problem(message);
-                        tools::return_request(&ctx, &order_id, proof, create, quality, condition_of(message))
+                        let creation = if wants_return(message, quality) {
+                            tools::Creation::Requested
+                        } else {
+                            tools::Creation::Check
+                        };
+                        tools::return_request(&ctx, &order_id, proof, creation, quality, condition_of(message))
                     }
                 };
                 let mut act = Act::tool(outcome, session);
@@ -780,7 +784,7 @@ impl Assistant {
         }
         let filters = Filters {
             doc_type: (intent == Intent::FaultDiagnosis && slots.fault_code.is_some()).then_some(DocType::FaultCodes),
-            product: slots.product.clone().filter(|p| p.chars().any(|c| c.is_ascii_uppercase())),
+            product: slots.product.clone().filter(|p| crate::domain::turn::is_sku(p)),
             lang: None,
         };
         // The question as composed: with the code the turn understood ("错误21" is E21).
@@ -1374,26 +1378,27 @@ fn order_change_of(message: &str, slots: &Slots) -> Option<OrderChange> {
 
 /// A request to start a return now; a question about whether one is possible ("还在七天内吧？",
 /// "am I still in time?") only checks eligibility.
-fn wants_return(message: &str) -> bool {
+/// With a quality problem, asking for an exchange ("帮我换货") asks for it too.
+fn wants_return(message: &str, quality: bool) -> bool {
     let asks = contains_any(message, &["?", "？", "吗", "么", "能不能", "可不可以", "还能", "can i", "am i", "is it"]);
-    !asks
-        && contains_any(
-            message,
-            &[
-                "我要退",
-                "想退",
-                "申请退",
-                "帮我退",
-                "退掉",
-                "退货",
-                "i want to return",
-                "return it",
-                "start a return",
-                "return my",
-                "send it back",
-                "refund me",
-            ],
-        )
+    let returns = contains_any(
+        message,
+        &[
+            "我要退",
+            "想退",
+            "申请退",
+            "帮我退",
+            "退掉",
+            "退货",
+            "i want to return",
+            "return it",
+            "start a return",
+            "return my",
+            "send it back",
+            "refund me",
+        ],
+    );
+    !asks && (returns || (quality && contains_any(message, dialogue::EXCHANGE_WORDS)))
 }
 
 /// The refund-timing question for how the order was paid, asked of the policies for an order
@@ -1464,7 +1469,22 @@ fn condition_of(message: &str) -> tools::Condition {
 fn quality_problem(message: &str) -> bool {
     contains_any(
         message,
-        &["质量问题", "坏了", "破损", "开胶", "故障", "defect", "broken", "damaged", "faulty", "stopped working"],
+        &[
+            "质量问题",
+            "坏了",
+            "破损",
+            "开胶",
+            "脱胶",
+            "开线",
+            "断线",
+            "故障",
+            "defect",
+            "broken",
+            "damaged",
+            "faulty",
+            "stopped working",
+            "came apart",
+        ],
     )
 }
 

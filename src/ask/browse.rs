@@ -197,8 +197,7 @@ pub fn product_query(message: &str, intent: Intent, fresh: &Slots, slots: &Slots
         return None;
     }
     // A product slot with upper-case letters is a SKU; lower-case is a family tag ("stride-glide-3").
-    let named_one =
-        fresh.sku.is_some() || fresh.product.as_deref().is_some_and(|p| p.chars().any(|c| c.is_ascii_uppercase()));
+    let named_one = fresh.sku.is_some() || fresh.product.as_deref().is_some_and(crate::domain::turn::is_sku);
     let cue = cue(&text);
     // "那女款呢" after a stock check continues with the product under discussion.
     let carried = !named && (slots.product.is_some() || slots.sku.is_some());

@@ -426,8 +426,10 @@ fn names_asker(lead_in: &str) -> bool {
     latin_words(&lower).any(|w| EN.contains(&w)) || ZH.iter().any(|z| lower.contains(z))
 }
 
-/// What follows 还是 when it means "still" rather than "or".
-const STILL_FOLLOWERS: &str = "不没报会想要一很有在显亮响闪老太挺那这";
+/// What precedes 还是 when it means "still" rather than "or".
+const STILL_AFTER: &str = "了过后都也却仍我你您他她它们";
+/// What follows 还是 when it means "still": the fault keeps showing.
+const STILL_HAPPENING: &[&str] = &["报", "显示", "亮", "闪", "响", "一样", "老样子"];
 
 /// Whether a clause asks something: a question mark, a Chinese question word or particle,
 /// or an English question word or auxiliary first.
@@ -440,11 +442,16 @@ fn is_interrogative(clause: &str) -> bool {
     ];
     let clause = clause.trim();
     let first = latin_words(clause).next().unwrap_or("");
-    // "是上门修还是寄修" chooses between two; 还是 opening a clause or before a verb of what
-    // keeps happening ("重启了还是报E04", "还是不行") says "still".
+    // "是上门修还是寄修", "要黑色还是要白色" choose between two; 还是 opening a clause, after what
+    // happened or who, or before a negation or a fault showing ("重启了还是报E04", "我还是想退",
+    // "三天还是不行") says "still".
     let chooses = clause.match_indices("还是").any(|(at, word)| {
-        let next = clause[at + word.len()..].chars().next();
-        at > 0 && next.is_some_and(|c| !STILL_FOLLOWERS.contains(c))
+        let Some(before) = clause[..at].chars().last() else { return false };
+        let after: Vec<char> = clause[at + word.len()..].chars().take(2).collect();
+        // "还是不行" says still; "退还是不退" asks whether.
+        let negated = matches!(after.first(), Some('不' | '没')) && after.get(1) != Some(&before);
+        let still_happening = STILL_HAPPENING.iter().any(|w| clause[at + word.len()..].starts_with(w));
+        !STILL_AFTER.contains(before) && !negated && !still_happening
     });
     clause.ends_with(['?', '？'])
         || chooses
@@ -853,7 +860,7 @@ impl Query {
             weights,
             row_codes,
             product_row,
-            product: product.filter(|p| p.chars().any(|c| c.is_ascii_uppercase())).map(str::to_string),
+            product: product.filter(|p| crate::domain::turn::is_sku(p)).map(str::to_string),
             asks_number: asks_number(question),
             asks_how: asks_how(question),
             optional,
@@ -1005,7 +1012,8 @@ fn choose(
             } + if code_row { 0.0 } else { HEADING_BONUS * query.heading_coverage(&evidence[i].chunk.section) };
             tracing::debug!(rank = i, doc = %evidence[i].chunk.doc_id, section = %evidence[i].chunk.section, support, ?cosine, score, "answer candidate");
             // Among passages that answer: the shop's own rules and manuals over pages that
-            // restate them, and for a follow-up, passages on the thread's subject.
+            // restate them, the turn's product or none over another product, and for a
+            // follow-up, passages on the thread's subject.
             let adjusted = score - RANK_PENALTY * i as f32
                 + authority(evidence[i].chunk.doc_type)
                 - if query.about_other_product(&evidence[i]) { OTHER_PRODUCT_PENALTY } else { 0.0 }
@@ -1169,7 +1177,7 @@ fn trim(e: &Evidence, query: &Query, budget: usize) -> String {
         let missing: Vec<usize> = (from..i).filter(|j| !keep.contains(j)).collect();
         let missing_len: usize = missing.iter().map(|&j| units[j].text.chars().count()).sum();
         let fits = keep.is_empty() || used + missing_len + units[i].text.chars().count() <= budget;
-        if keep.contains(&i) || !fits || !take(i, &mut keep, &mut used) {
+        if !fits || !take(i, &mut keep, &mut used) {
             continue;
         }
         for j in missing {
@@ -1233,12 +1241,33 @@ struct Unit {
 const BACK_REFERENCE_WORDS_EN: &[&str] =
     &["until", "then", "this", "that", "these", "those", "it", "they", "otherwise"];
 /// Chinese openings that do the same.
-const BACK_REFERENCES_ZH: &[&str] =
-    &["在此之前", "此前", "此后", "之后", "届时", "否则", "这些", "这样", "这时", "这种", "那样", "那么", "此时", "它"];
+const BACK_REFERENCES_ZH: &[&str] = &[
+    "在此之前",
+    "此前",
+    "此后",
+    "之后",
+    "届时",
+    "否则",
+    "这些",
+    "这样",
+    "这时",
+    "这种",
+    "这是",
+    "那时",
+    "那样",
+    "那么",
+    "此时",
+    "它",
+];
+
+/// English openings of more than one word that do the same.
+const BACK_REFERENCE_PHRASES_EN: &[&str] = &["after that", "before that", "in that case", "in this case"];
 
 fn leans_back(sentence: &str) -> bool {
-    let first_word = latin_words(sentence).next().filter(|_| sentence.starts_with(|c: char| c.is_ascii_alphabetic()));
-    first_word.is_some_and(|w| BACK_REFERENCE_WORDS_EN.contains(&w.to_lowercase().as_str()))
+    let lower = sentence.to_lowercase();
+    let first_word = latin_words(&lower).next().filter(|_| lower.starts_with(|c: char| c.is_ascii_alphabetic()));
+    first_word.is_some_and(|w| BACK_REFERENCE_WORDS_EN.contains(&w))
+        || BACK_REFERENCE_PHRASES_EN.iter().any(|opening| lower.starts_with(opening))
         || BACK_REFERENCES_ZH.iter().any(|opening| sentence.starts_with(opening))
 }
 
@@ -1702,6 +1731,7 @@ mod tests {
         assert!(!composed.answer.contains("deducted"), "{}", composed.answer);
         assert!(leans_back("否则不能退货。") && !leans_back("其他商品可以退。") && !leans_back("这款鞋偏小。"));
         assert!(leans_back("It's free.") && leans_back("Then, press start.") && !leans_back("Items ship daily."));
+        assert!(leans_back("After that, the refund is issued.") && leans_back("这是因为滤芯堵了。"));
 
         // A chain of such sentences comes whole; one whose antecedent does not fit stays out.
         let text = "Pending points cannot pay for an order.\n\
@@ -1732,6 +1762,11 @@ mod tests {
         assert!(is_interrogative("是上门修还是寄修") && !is_interrogative("还是报E04"));
         assert!(!is_interrogative("重启了还是报E04") && !is_interrogative("我还是想退"));
         assert!(is_interrogative("袜子买M还是L") && is_interrogative("退货还是换货"));
+        assert!(
+            is_interrogative("要黑色还是要白色")
+                && is_interrogative("退还是不退")
+                && !is_interrogative("用了三天还是不行")
+        );
 
         let evidence = ranked(vec![passage(
             "warranty-policy-zh",

@@ -85,6 +85,10 @@ pub fn is_yes(message: &str) -> bool {
         })
 }
 
+/// Words asking for an exchange of faulty goods.
+pub const EXCHANGE_WORDS: &[&str] =
+    &["换货", "帮我换", "换一个", "换个新", "换新", "exchange it", "an exchange", "swap it"];
+
 /// Words that ask for the action Clerk offered, without a yes ("麻烦安排师傅上门吧",
 /// "book an engineer visit"), by the offer's pending slot.
 fn offer_words(slot: &str) -> &'static [&'static str] {
@@ -92,9 +96,23 @@ fn offer_words(slot: &str) -> &'static [&'static str] {
         "confirm_work_order" => {
             &["上门", "师傅", "工单", "维修", "报修", "engineer", "technician", "visit", "work order", "repair"]
         }
-        "confirm_return" | super::tools::CONFIRM_QUALITY_RETURN => {
+        "confirm_return" => {
             &["申请退", "帮我退", "退掉", "退了吧", "start the return", "create the return", "return it", "go ahead"]
         }
+        super::tools::CONFIRM_QUALITY_RETURN => &[
+            "申请退",
+            "帮我退",
+            "退了吧",
+            "换货",
+            "帮我换",
+            "换吧",
+            "换一个",
+            "start the return",
+            "create the return",
+            "return it",
+            "exchange it",
+            "go ahead",
+        ],
         "restock_notify" => &["通知我", "提醒我", "到货提醒", "notify me", "let me know", "remind me"],
         _ => &[],
     }

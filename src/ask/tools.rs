@@ -856,17 +856,29 @@ fn no_reason_rule(product: &Product, condition: Condition, lang: Lang) -> Result
     })
 }
 
-/// Return eligibility under the returns policy, and the return itself when `create`.
+/// How far a return request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creation {
+    /// Eligibility only, with an offer to create it.
+    Check,
+    /// The shopper's message asks for it: created, unless only an exchange is possible, which
+    /// is offered instead.
+    Requested,
+    /// The shopper said yes to Clerk's offer: created as offered.
+    Accepted,
+}
+
+/// Return eligibility under the returns policy, and the return itself as `creation` says.
 pub fn return_request(
     ctx: &ToolContext,
     order_id: &str,
     proof: Option<&str>,
-    create: bool,
+    creation: Creation,
     quality_issue: bool,
     condition: Condition,
 ) -> ToolOutcome {
     let arguments = json!({
-        "order_id": order_id, "create": create, "quality_issue": quality_issue,
+        "order_id": order_id, "create": creation != Creation::Check, "quality_issue": quality_issue,
         "used": condition.used, "opened": condition.opened,
     });
     let lang = ctx.lang;
@@ -892,6 +904,14 @@ pub fn return_request(
             let eligible_no_reason = today <= last_no_reason_day && blockers.is_empty();
             let eligible_quality = quality_issue && today <= last_exchange_day;
             let eligible = eligible_no_reason || eligible_quality;
+            // A quality problem after the no-reason week is an exchange, not a refund: asked for
+            // a return, Clerk offers the exchange rather than making one unasked.
+            let exchange_only = quality_issue && today > last_no_reason_day;
+            let create = match creation {
+                Creation::Check => false,
+                Creation::Requested => !exchange_only,
+                Creation::Accepted => true,
+            };
             let verdict = json!({
                 "eligible": eligible, "delivered_on": delivered_day, "days_since_delivery": days,
                 "no_reason_until": last_no_reason_day, "exchange_until": last_exchange_day, "exceptions": blockers,
@@ -919,8 +939,6 @@ pub fn return_request(
                 );
                 outcome(call("return_eligibility", arguments, true, verdict), answer, true)
             } else if create {
-                // A quality problem after the no-reason week is an exchange, not a refund.
-                let exchange_only = quality_issue && today > last_no_reason_day;
                 let reason = match (quality_issue, exchange_only) {
                     (true, true) => "quality_exchange",
                     (true, false) => "quality",

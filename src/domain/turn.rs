@@ -71,6 +71,12 @@ impl fmt::Display for Intent {
     }
 }
 
+/// Whether a product slot names one catalogue product (an SKU, "HH-RV500") rather than a
+/// family of them (a lower-case tag, "stride-glide-3").
+pub fn is_sku(product: &str) -> bool {
+    product.chars().any(|c| c.is_ascii_uppercase())
+}
+
 /// Slots of CONTRACT.md, normalised: `fault_code` "E21" (not "E-21"), `size` as the catalogue
 /// writes it without the system ("9" for "US 9" / "九码", "M" for apparel), `color` a
 /// lower-case English word ("black" for "黑色"), `sku` upper-case, `points` and `quantity`

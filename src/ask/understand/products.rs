@@ -91,6 +91,11 @@ const SHOPPER_WORDS: &[(&str, &str)] = &[
 
 const MEN: &[&str] = &["men", "mens", "man", "male", "男"];
 const WOMEN: &[&str] = &["women", "womens", "woman", "ladies", "lady", "female", "女"];
+/// Words that pick a men's or women's model of a product named earlier.
+const GENDER_MODEL_WORDS: &[&str] = &[
+    "男款", "女款", "男士", "女士", "男鞋", "女鞋", "男式", "女式", "男码", "女码", "men's", "men’s", "mens",
+    "for men", "women", "ladies", "female", "male",
+];
 
 struct Entry {
     sku: String,
@@ -194,6 +199,10 @@ impl ProductNames {
     /// women's shoe, and "那男款呢" after the women's is the men's. `carried` is the family tag
     /// or a product of it.
     pub fn narrow_family(&self, carried: &str, folded: &str) -> Option<String> {
+        // A model's gender, not any 男 or 女 ("男朋友说37码偏小" is about the same shoe).
+        if !GENDER_MODEL_WORDS.iter().any(|w| folded.contains(w)) {
+            return None;
+        }
         let toks = tokens(folded);
         let families: Vec<&String> = match self.products.iter().find(|p| p.sku == carried) {
             Some(product) => product.tags.iter().filter(|t| self.name_tags.contains(*t)).collect(),
@@ -564,6 +573,7 @@ mod tests {
         // From one product of the family to the other.
         assert_eq!(names.narrow_family("HS-RUN-102", "那男款呢").as_deref(), Some("HS-RUN-101"));
         assert_eq!(names.narrow_family("HH-KT100", "女款呢"), None);
+        assert_eq!(names.narrow_family("HS-RUN-102", "男朋友说37码偏小，要换38吗"), None);
     }
 
     #[test]

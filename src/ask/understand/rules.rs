@@ -77,13 +77,32 @@ const OTHER_ORDER_EN: &[&str] = &[
     "return", "refund", "cancel", "chang", "modif", "invoice", "point", "paid", "charg", "pay", "address", "exchang",
     "missing", "wrong", "broken", "damaged", "add", "remov", "instead", "switch", "swap", "upgrad", "combin", "merg",
 ];
-const RETURN_ZH: &[&str] =
-    &["退货", "退款", "退钱", "退掉", "退回", "寄回", "退吗", "能退", "可以退", "无理由", "换货", "换尺码", "换个码"];
+const RETURN_ZH: &[&str] = &[
+    "退货",
+    "退款",
+    "退钱",
+    "退掉",
+    "退回",
+    "寄回",
+    "退吗",
+    "能退",
+    "可以退",
+    "无理由",
+    "换货",
+    "换码",
+    "换尺码",
+    "换个码",
+];
 /// English cues match as word starts, as the status cues do.
 const RETURN_EN: &[&str] = &["return", "refund", "exchang"];
-/// The order's other business: cancelling, an invoice, a price drop, a repair, a complaint.
-const NOT_RETURN_ZH: &[&str] = &["取消", "发票", "价保", "差价", "维修", "保修", "修好", "返修", "投诉"];
-const NOT_RETURN_EN: &[&str] = &["cancel", "invoice", "protection", "differen", "repair", "warrant", "complain"];
+/// The order's other business: cancelling, an invoice, a price drop, a redemption code, a
+/// complaint.
+const NOT_RETURN_ZH: &[&str] = &["取消", "发票", "价保", "差价", "兑换", "投诉"];
+const NOT_RETURN_EN: &[&str] = &["cancel", "invoice", "price protection", "price differ", "price drop", "complain"];
+/// A repair, unless the message asks for the return itself ("修好又坏了，我要退货").
+const REPAIR_ZH: &[&str] = &["维修", "保修", "修好", "返修"];
+const REPAIR_EN: &[&str] = &["repair", "warrant"];
+const EXPLICIT_RETURN: &[&str] = &["退货", "退款", "换货", "return it", "refund", "exchange"];
 const FAULT_ZH: &[&str] = &[
     "报",
     "显示",
@@ -371,10 +390,12 @@ pub fn strong_intent(folded: &str, slots: &Slots) -> Option<Rule> {
     {
         return Some(Rule::OrderLookup);
     }
+    let repair = (has_zh(REPAIR_ZH) || has_en(REPAIR_EN)) && !EXPLICIT_RETURN.iter().any(|w| folded.contains(w));
     if slots.order_id.is_some()
         && (has_zh(RETURN_ZH) || has_en(RETURN_EN))
         && !has_zh(NOT_RETURN_ZH)
-        && !has_en(NOT_RETURN_EN)
+        && !NOT_RETURN_EN.iter().any(|p| folded.contains(p))
+        && !repair
     {
         return Some(Rule::OrderReturn);
     }
@@ -522,6 +543,16 @@ mod tests {
         assert_ne!(rule("202611150123的净化器坏了，寄回维修要多久", order()), Some(Intent::ReturnRefund));
         assert_ne!(rule("订单202611150123还能用兑换码吗", order()), Some(Intent::ReturnRefund));
         assert_eq!(rule("202611150123退货寄回地址是哪", order()), Some(Intent::ReturnRefund));
+        assert_eq!(rule("202611150123的扫地机刚修好又坏了，我要退货", order()), Some(Intent::ReturnRefund));
+        assert_eq!(rule("202611150123的鞋小了想换码", order()), Some(Intent::ReturnRefund));
+        assert_eq!(
+            rule("202611150123 arrived in a different size, I want to return it", order()),
+            Some(Intent::ReturnRefund)
+        );
+        assert_ne!(
+            rule("can I get the price difference refunded for 202611150123", order()),
+            Some(Intent::ReturnRefund)
+        );
         assert_ne!(rule("T恤还能七天无理由退吗", Slots::default()), Some(Intent::ReturnRefund));
         assert_eq!(rule("扫地机器人报E04怎么办", code()), Some(Intent::FaultDiagnosis));
         assert_eq!(rule("dishwasher shows E04", code()), Some(Intent::FaultDiagnosis));
