@@ -477,7 +477,9 @@ impl Assistant {
     ) -> Result<Act, TurnError> {
         let verified = session.verified_orders.clone();
         let earlier = if dialogue::continues(message, lang) { session.recent_questions.clone() } else { Vec::new() };
-        let question = self.in_rule_words(message, slots, session.customer_id.as_deref(), lang);
+        // The message as the documents word it, worked out only by the paths that search them.
+        let customer_id = session.customer_id.clone();
+        let rule_words = || self.in_rule_words(message, slots, customer_id.as_deref(), lang);
         let ctx = ToolContext {
             commerce: self.commerce.as_ref(),
             lang,
@@ -567,7 +569,7 @@ impl Assistant {
             // Nothing in the catalogue fits: the words may be about a rule ("do you sell my
             // data"), which a policy or FAQ answers; a product page answering instead only
             // describes something else we sell, so the search's "we do not carry that" stands.
-            let rule = self.knowledge(&question, &earlier, intent, slots, lang)?;
+            let rule = self.knowledge(&rule_words(), &earlier, intent, slots, lang)?;
             if rule.answered && matches!(rule.doc_type, Some(DocType::Policy | DocType::Faq)) {
                 return Ok(rule);
             }
@@ -591,11 +593,11 @@ impl Assistant {
                     // "do I lose free shipping") is answered from the policies. A confidently
                     // understood order request without its number is asked for the number.
                     if intent == Intent::ReturnRefund {
-                        return self.knowledge(&question, &earlier, intent, slots, lang);
+                        return self.knowledge(&rule_words(), &earlier, intent, slots, lang);
                     }
                     let (mut retrieve_ms, mut compose_ms) = (0.0, 0.0);
                     if confidence < FOLLOW_UP_CONFIDENCE {
-                        let act = self.knowledge(&question, &earlier, intent, slots, lang)?;
+                        let act = self.knowledge(&rule_words(), &earlier, intent, slots, lang)?;
                         if act.answered || confidence < PROMPT_CONFIDENCE {
                             return Ok(act);
                         }
@@ -663,7 +665,7 @@ impl Assistant {
                     let rule_question = match (result.and_then(|r| r["payment_method"].as_str()), refusal) {
                         (Some(method), _) if refunding => refund_question(method, lang),
                         (_, Some(refusal)) => refusal.to_string(),
-                        _ => question.replace(order_id.as_str(), " "),
+                        _ => rule_words().replace(order_id.as_str(), " "),
                     };
                     let rule = self.shop_rule(&rule_question, lang)?;
                     if rule.answered {
@@ -678,7 +680,7 @@ impl Assistant {
             Intent::InventoryCheck => {
                 let Some(product) = self.product_of(slots)? else {
                     if confidence < PROMPT_CONFIDENCE {
-                        return self.knowledge(&question, &earlier, intent, slots, lang);
+                        return self.knowledge(&rule_words(), &earlier, intent, slots, lang);
                     }
                     return Ok(Act::ask_for(
                         "product",
@@ -705,7 +707,7 @@ impl Assistant {
             Intent::PriceQuote => {
                 let basket = self.basket(message, slots)?;
                 if basket.is_empty() {
-                    return self.knowledge(&question, &earlier, intent, slots, lang);
+                    return self.knowledge(&rule_words(), &earlier, intent, slots, lang);
                 }
                 match basket.as_slice() {
                     [(product, 1)] if asks_list_price(message, slots) => {
@@ -715,6 +717,7 @@ impl Assistant {
                 }
             }
             Intent::FaultDiagnosis => {
+                let question = rule_words();
                 let mut act = self.knowledge(&question, &earlier, intent, slots, lang)?;
                 if let Some(code) = slots.fault_code.as_deref()
                     && act.answered
@@ -743,7 +746,7 @@ impl Assistant {
                 }
                 Ok(act)
             }
-            _ => self.knowledge(&question, &earlier, intent, slots, lang),
+            _ => self.knowledge(&rule_words(), &earlier, intent, slots, lang),
         }
     }
 
